@@ -1,0 +1,1 @@
+//! Landlock policies. (Owned by the Landlock work.)

@@ -1,0 +1,9 @@
+//! Everything that touches the kernel. `spec-translate` decides; this crate does.
+//!
+//! The container's init is created by [`container::create`] (one clone, no re-exec of the
+//! binary); the modules below are the steps it runs between clone and exec.
+
+pub mod cgroups;
+pub mod landlock;
+pub mod rootfs;
+pub mod seccomp;

@@ -1,0 +1,1 @@
+//! Installing compiled seccomp filters. (Owned by the seccomp work.)

@@ -1,0 +1,1 @@
+//! The seccomp compiler: rules in, classic BPF out (see issue "Seccomp").

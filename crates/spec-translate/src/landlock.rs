@@ -1,0 +1,1 @@
+//! `process.landlock` / the `run.oci.landlock` annotation. (Owned by the Landlock work.)

@@ -7,6 +7,9 @@
 //! anything unknown is filesystem data. `tmpcopyup` has no field of its own in the plan: it is
 //! kept as a token in `data` and the isolation crate takes it out before mounting.
 
+// MS_* are c_ulong: the casts to u64 are no-ops on 64-bit targets only.
+#![allow(clippy::unnecessary_cast)]
+
 use crate::error::{Result, TranslateError};
 use crate::plan::{Device, IdMap, Mount, MountIdMap};
 use oci_spec::runtime::{LinuxDevice, LinuxDeviceType, LinuxIdMapping};

@@ -1,1 +1,0 @@
-//! Landlock policies. (Owned by the Landlock work.)

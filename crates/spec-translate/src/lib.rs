@@ -10,6 +10,7 @@ pub mod mounts;
 pub mod namespaces;
 pub mod plan;
 pub mod process;
+pub mod resources;
 pub mod seccomp;
 mod translate;
 

@@ -65,12 +65,12 @@ pub fn is_nucleus() -> bool {
 }
 
 /// Upper bound for any single runtime command or wait: a hang guard, not a performance
-/// assertion. `NUCLEUS_IT_TIMEOUT_SECS` overrides the default of 120 s.
+/// assertion. `NUCLEUS_IT_TIMEOUT_SECS` overrides the default of 60 s.
 pub fn timeout() -> Duration {
     let secs = std::env::var("NUCLEUS_IT_TIMEOUT_SECS")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(120);
+        .unwrap_or(60);
     Duration::from_secs(secs)
 }
 
@@ -199,6 +199,13 @@ pub fn run_to_files(cmd: &mut Command, dir: &Path, tag: &str, stdin: Option<&[u8
         stdout: fs::read(&out_path).unwrap_or_default(),
         stderr: fs::read(&err_path).unwrap_or_default(),
     }
+}
+
+/// Like [`wait_until`], but gives up early (returning false) once `child` has exited: a
+/// runtime that died cannot make the condition true any more.
+pub fn wait_until_or_exit(child: &mut Child, mut cond: impl FnMut() -> bool) -> bool {
+    wait_until(|| cond() || matches!(child.try_wait(), Ok(Some(_))))
+        && (cond() || !matches!(child.try_wait(), Ok(Some(_))))
 }
 
 /// Polls `cond` every 10 ms until it is true or [`timeout`] passes; returns whether it became
@@ -337,6 +344,7 @@ pub fn remove_tree(path: &Path) {
 fn template() -> &'static (PathBuf, Value) {
     static T: OnceLock<(PathBuf, Value)> = OnceLock::new();
     T.get_or_init(|| {
+        remove_stale_templates();
         let dir = tmp_base().join(format!("template-{}", std::process::id()));
         remove_tree(&dir);
         let script = workspace_root().join("hack/mkbundle.sh");
@@ -353,6 +361,25 @@ fn template() -> &'static (PathBuf, Value) {
         let cfg = serde_json::from_str(&text).expect("template config.json parses");
         (dir, cfg)
     })
+}
+
+/// Removes template bundles of test processes that no longer exist (a static cannot be dropped,
+/// so each process cleans up after its dead predecessors).
+fn remove_stale_templates() {
+    let Ok(rd) = fs::read_dir(tmp_base()) else {
+        return;
+    };
+    for e in rd.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if let Some(pid) = name
+            .strip_prefix("template-")
+            .and_then(|p| p.parse::<i32>().ok())
+        {
+            if !pid_alive(pid) {
+                remove_tree(&e.path());
+            }
+        }
+    }
 }
 
 /// The default config (as `hack/mkbundle.sh` writes it) with `args` as the command.
@@ -518,7 +545,15 @@ impl Bundle {
             return;
         }
         let text = serde_json::to_string_pretty(&self.config).expect("serialize config");
-        fs::write(self.dir.join("config.json"), text).expect("write config.json");
+        // Write-then-rename: several threads may create containers from one bundle at once,
+        // and a runtime must never read a half-written config.json.
+        let tmp = self.dir.join(format!(
+            ".config.json.{}.{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::SeqCst)
+        ));
+        fs::write(&tmp, text).expect("write config.json");
+        fs::rename(&tmp, self.dir.join("config.json")).expect("rename config.json");
     }
     /// Writes `text` verbatim as config.json and stops [`Bundle::write`] from overwriting it.
     pub fn write_raw(&mut self, text: &str) {
@@ -789,10 +824,15 @@ impl Runtime {
     #[track_caller]
     pub fn wait_status(&self, id: &str, want: &str) {
         let mut last = None;
+        // Stop early once `state` fails: a container that does not exist never gets there.
+        let mut misses = 0;
         let ok = wait_until(|| {
             last = self.status(id);
-            last.as_deref() == Some(want)
-        });
+            if last.is_none() {
+                misses += 1;
+            }
+            last.as_deref() == Some(want) || misses > 3
+        }) && last.as_deref() == Some(want);
         assert!(
             ok,
             "container {id} never reached {want:?}; last status {last:?}"

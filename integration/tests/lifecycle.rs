@@ -119,10 +119,326 @@ fn run_killed_from_outside_exits_137() {
     b.args(&["sleep", "1000"]);
     b.write();
     let id = rt.new_id();
-    let child = rt.spawn(&["run", "--bundle", &b.dir_str(), &id]);
-    rt.wait_status(&id, "running");
+    let mut child = rt.spawn(&["run", "--bundle", &b.dir_str(), &id]);
+    if !wait_until_or_exit(&mut child, || rt.status(&id).as_deref() == Some("running")) {
+        let out = wait_output(child);
+        panic!("container never ran: {}", out.stderr_str());
+    }
     rt.kill(&id, "KILL").ok();
     let out = wait_output(child);
     assert_eq!(out.code(), 137, "stderr: {}", out.stderr_str());
     rt.assert_no_leftovers(&id, &b);
+}
+
+/// A foreground `run` forwards signals it receives to the container: the container's shell
+/// traps TERM, prints, and exits with its own code, which `run` returns.
+#[test]
+fn run_forwards_signals_to_container() {
+    let rt = Runtime::new("sigfwd");
+    let mut b = Bundle::new("sigfwd");
+    b.readonly(false);
+    b.sh("trap 'echo got-term; exit 42' TERM; touch /tmp/ready; while :; do sleep 0.05; done");
+    b.write();
+    let id = rt.new_id();
+    let mut child = rt.spawn(&["run", "--bundle", &b.dir_str(), &id]);
+    let ready = b.rootfs().join("tmp/ready");
+    if !wait_until_or_exit(&mut child, || ready.exists()) {
+        let out = wait_output(child);
+        panic!("container never became ready: {}", out.stderr_str());
+    }
+    // SAFETY: kill(2) on our own child (the runtime process).
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let out = wait_output(child);
+    assert_eq!(out.code(), 42, "stderr: {}", out.stderr_str());
+    assert!(
+        out.stdout_str().contains("got-term"),
+        "{}",
+        out.stdout_str()
+    );
+    rt.assert_no_leftovers(&id, &b);
+}
+
+/// `kill` accepts KILL, SIGKILL and 9 and the container dies.
+#[test]
+fn kill_sigkill_by_name_and_number() {
+    let rt = Runtime::new("killkill");
+    for sig in ["KILL", "SIGKILL", "9"] {
+        let mut b = Bundle::new("killkill");
+        b.args(&["sleep", "1000"]);
+        let id = rt.new_id();
+        rt.create(&id, &b).ok();
+        rt.start(&id).ok();
+        rt.wait_status(&id, "running");
+        rt.kill(&id, sig).ok();
+        rt.wait_status(&id, "stopped");
+        rt.delete(&id).ok();
+        rt.assert_no_leftovers(&id, &b);
+    }
+}
+
+/// `kill` accepts TERM, SIGTERM, 15 and no signal at all (default SIGTERM); the container's
+/// TERM handler sees it.
+#[test]
+fn kill_sigterm_forms_reach_the_handler() {
+    let rt = Runtime::new("killterm");
+    for sig in [Some("TERM"), Some("SIGTERM"), Some("15"), None] {
+        let mut b = Bundle::new("killterm");
+        b.readonly(false);
+        b.sh("trap 'echo term > /tmp/got; exit 0' TERM; touch /tmp/ready; while :; do sleep 0.05; done");
+        let id = rt.new_id();
+        rt.create(&id, &b).ok();
+        rt.start(&id).ok();
+        let ready = b.rootfs().join("tmp/ready");
+        wait_until(|| ready.exists() || rt.status(&id).as_deref() != Some("running"));
+        assert!(ready.exists(), "container never became ready");
+        match sig {
+            Some(s) => rt.kill(&id, s).ok(),
+            None => rt.cmd(&["kill", &id]).ok(),
+        };
+        rt.wait_status(&id, "stopped");
+        let got = std::fs::read_to_string(b.rootfs().join("tmp/got")).unwrap_or_default();
+        assert_eq!(
+            got, "term\n",
+            "signal {sig:?} did not reach the TERM handler"
+        );
+        rt.delete(&id).ok();
+        rt.assert_no_leftovers(&id, &b);
+    }
+}
+
+/// Plain `delete` of a running container fails and leaves it running; `delete --force` kills
+/// and removes it.
+#[test]
+fn delete_force_of_running_container() {
+    let rt = Runtime::new("delforce");
+    let mut b = Bundle::new("delforce");
+    b.args(&["sleep", "1000"]);
+    let id = rt.new_id();
+    rt.create(&id, &b).ok();
+    rt.start(&id).ok();
+    rt.wait_status(&id, "running");
+    let init = rt.recorded_proc(&id).expect("init pid recorded");
+    rt.delete(&id).failed();
+    assert_eq!(rt.status(&id).as_deref(), Some("running"));
+    rt.delete_force(&id).ok();
+    assert!(!init.alive(), "init survived delete --force");
+    rt.state(&id).failed();
+    rt.assert_no_leftovers(&id, &b);
+}
+
+/// `delete` of a created (never started) container kills its waiting init.
+#[test]
+fn delete_created_container() {
+    let rt = Runtime::new("delcreated");
+    let mut b = Bundle::new("delcreated");
+    b.args(&["sleep", "1000"]);
+    let id = rt.new_id();
+    rt.create(&id, &b).ok();
+    let init = rt.recorded_proc(&id).expect("init pid recorded");
+    rt.delete(&id).ok();
+    assert!(!init.alive());
+    rt.assert_no_leftovers(&id, &b);
+}
+
+/// 20 creates at once from one bundle, distinct ids: all created, all listed, all deleted.
+#[test]
+fn concurrent_creates_with_distinct_ids() {
+    let rt = Runtime::new("concurrent");
+    let mut b = Bundle::new("concurrent");
+    b.args(&["sleep", "1000"]);
+    b.write();
+    let ids: Vec<String> = (0..20).map(|_| rt.new_id()).collect();
+    std::thread::scope(|s| {
+        let handles: Vec<_> = ids
+            .iter()
+            .map(|id| {
+                let (rt, b) = (&rt, &b);
+                s.spawn(move || rt.create(id, b))
+            })
+            .collect();
+        for (h, id) in handles.into_iter().zip(&ids) {
+            let out = h.join().expect("create thread");
+            assert!(out.status.success(), "create {id}: {}", out.stderr_str());
+        }
+    });
+    let listed = rt.list_json();
+    let mut listed_ids: Vec<String> = listed
+        .iter()
+        .map(|c| c["id"].as_str().unwrap_or_default().to_string())
+        .collect();
+    listed_ids.sort();
+    let mut want = ids.clone();
+    want.sort();
+    assert_eq!(listed_ids, want);
+    let pids: std::collections::HashSet<i64> =
+        listed.iter().filter_map(|c| c["pid"].as_i64()).collect();
+    assert_eq!(pids.len(), 20, "pids are not distinct: {pids:?}");
+    for c in &listed {
+        assert_eq!(c["status"], "created", "{c}");
+    }
+    std::thread::scope(|s| {
+        for id in &ids {
+            let rt = &rt;
+            s.spawn(move || rt.delete(id).ok().status);
+        }
+    });
+    assert!(rt.list_json().is_empty());
+    for id in &ids {
+        rt.assert_no_leftovers(id, &b);
+    }
+}
+
+/// Creating a second container with an existing id fails with a clear error and leaves the
+/// first one unharmed (still created, same pid, startable).
+#[test]
+fn duplicate_id_is_refused() {
+    let rt = Runtime::new("dupid");
+    let mut b = Bundle::new("dupid");
+    b.args(&["sleep", "1000"]);
+    let id = rt.new_id();
+    rt.create(&id, &b).ok();
+    let before = rt.state_json(&id);
+
+    let mut b2 = Bundle::new("dupid");
+    b2.args(&["sleep", "1000"]);
+    let out = rt.create(&id, &b2);
+    out.failed();
+    let err = out.stderr_str();
+    assert!(err.contains("exists"), "{err}");
+    if is_nucleus() {
+        assert!(
+            err.contains(&format!("container with id exists: {id}")),
+            "{err}"
+        );
+    }
+
+    let after = rt.state_json(&id);
+    assert_eq!(after["status"], "created");
+    assert_eq!(after["pid"], before["pid"]);
+    assert_eq!(after["bundle"], before["bundle"]);
+    assert!(pid_alive(before["pid"].as_i64().unwrap_or(0) as i32));
+    rt.start(&id).ok();
+    rt.wait_status(&id, "running");
+    rt.delete_force(&id).ok();
+    rt.assert_no_leftovers(&id, &b);
+}
+
+/// Every verb on an unknown id fails with "does not exist".
+#[test]
+fn unknown_id_errors() {
+    let rt = Runtime::new("unknown");
+    // Make sure the root exists, so the error is about the id, not the root.
+    let mut b = Bundle::new("unknown");
+    b.args(&["sleep", "1000"]);
+    let other = rt.new_id();
+    rt.create(&other, &b).ok();
+    let id = "it-unknown-no-such-container";
+    for args in [
+        vec!["state", id],
+        vec!["start", id],
+        vec!["kill", id, "9"],
+        vec!["delete", id],
+        vec!["exec", id, "true"],
+        vec!["pause", id],
+        vec!["resume", id],
+        vec!["ps", id],
+    ] {
+        let out = rt.cmd(&args);
+        out.failed();
+        let err = out.stderr_str();
+        assert!(err.contains("does not exist"), "{args:?}: {err}");
+        if is_nucleus() {
+            assert!(
+                err.contains(&format!("container \"{id}\" does not exist")),
+                "{args:?}: {err}"
+            );
+        }
+    }
+    // runc: `delete --force` of an unknown id succeeds silently (idempotent cleanup).
+    rt.delete_force(id).ok();
+    assert_eq!(rt.status(&other).as_deref(), Some("created"));
+    rt.delete(&other).ok();
+}
+
+/// `start` on a running or stopped container fails; the container is unaffected.
+#[test]
+fn start_twice_fails() {
+    let rt = Runtime::new("starttwice");
+    let mut b = Bundle::new("starttwice");
+    b.args(&["sleep", "1000"]);
+    let id = rt.new_id();
+    rt.create(&id, &b).ok();
+    rt.start(&id).ok();
+    rt.wait_status(&id, "running");
+    let out = rt.start(&id);
+    out.failed();
+    assert!(!out.stderr_str().is_empty());
+    assert_eq!(rt.status(&id).as_deref(), Some("running"));
+    rt.kill(&id, "KILL").ok();
+    rt.wait_status(&id, "stopped");
+    rt.start(&id).failed();
+    rt.delete(&id).ok();
+    rt.assert_no_leftovers(&id, &b);
+}
+
+/// `state` prints the OCI state: ociVersion id status pid bundle annotations created owner.
+#[test]
+fn state_json_fields() {
+    let rt = Runtime::new("statefields");
+    let mut b = Bundle::new("statefields");
+    b.args(&["sleep", "1000"]);
+    b.set(
+        "/annotations",
+        serde_json::json!({"org.nucleus.test": "value-1"}),
+    );
+    let id = rt.new_id();
+    rt.create(&id, &b).ok();
+    let st = rt.state_json(&id);
+    assert!(
+        st["ociVersion"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("1.")),
+        "{st}"
+    );
+    assert_eq!(st["id"], id.as_str());
+    assert_eq!(st["status"], "created");
+    assert!(st["pid"].as_i64().is_some_and(|p| p > 0), "{st}");
+    assert_eq!(st["bundle"], b.dir_str().as_str());
+    assert_eq!(st["annotations"]["org.nucleus.test"], "value-1", "{st}");
+    let created = st["created"].as_str().expect("created is a string");
+    assert!(is_rfc3339(created), "created is not RFC 3339: {created}");
+    assert!(st["owner"].is_string(), "{st}");
+    rt.delete(&id).ok();
+}
+
+/// YYYY-MM-DDTHH:MM:SS(.frac)?(Z|±HH:MM)
+fn is_rfc3339(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.len() < 20 {
+        return false;
+    }
+    let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+    let head = digits(0..4)
+        && b[4] == b'-'
+        && digits(5..7)
+        && b[7] == b'-'
+        && digits(8..10)
+        && b[10] == b'T'
+        && digits(11..13)
+        && b[13] == b':'
+        && digits(14..16)
+        && b[16] == b':'
+        && digits(17..19);
+    let mut rest = &s[19..];
+    if let Some(r) = rest.strip_prefix('.') {
+        let n = r.bytes().take_while(u8::is_ascii_digit).count();
+        if n == 0 {
+            return false;
+        }
+        rest = &r[n..];
+    }
+    head && (rest == "Z"
+        || (rest.len() == 6
+            && (rest.starts_with('+') || rest.starts_with('-'))
+            && rest.as_bytes()[3] == b':'))
 }

@@ -253,6 +253,21 @@ pub fn parse_config(raw_config: &Value) -> Result<Option<LandlockPolicy>> {
     }
 }
 
+/// The policies an `exec`'d process gets, in the order to apply them: the container's own
+/// (`container`, from its config.json) and then, stacked on top, `landlock` of the exec
+/// `--process` file when it has one. Landlock domains only ever add restrictions, so the
+/// process file can tighten the container's policy but never loosen it.
+pub fn for_exec(
+    raw_process: &Value,
+    container: Option<&LandlockPolicy>,
+) -> Result<Vec<LandlockPolicy>> {
+    let mut out: Vec<LandlockPolicy> = container.into_iter().cloned().collect();
+    if let Some(v) = raw_process.get("landlock").filter(|v| !v.is_null()) {
+        out.push(parse_at(v, "process.landlock (exec --process)")?);
+    }
+    Ok(out)
+}
+
 /// The raw policy and the JSON path it came from.
 fn locate(raw_config: &Value) -> Result<Option<(Value, String)>> {
     if let Some(v) = raw_config
@@ -718,6 +733,29 @@ mod tests {
 
         assert_eq!(from_config(&json!({"process":{}})).unwrap(), None);
         assert_eq!(parse_config(&json!({})).unwrap(), None);
+    }
+
+    #[test]
+    fn exec_stacks_its_own_policy_on_the_containers() {
+        let container = parse(&json!({"ruleset":{"handledAccessFS":["read_file"]}})).unwrap();
+        let none = for_exec(&json!({"args":["sh"]}), Some(&container)).unwrap();
+        assert_eq!(none, vec![container.clone()]);
+        let own = json!({"args":["sh"],"landlock":{"ruleset":{"scoped":["signal"]}}});
+        let both = for_exec(&own, Some(&container)).unwrap();
+        assert_eq!(both.len(), 2);
+        assert_eq!(both[0], container);
+        assert_eq!(both[1].scoped, [ScopeRight::Signal].into_iter().collect());
+        assert_eq!(for_exec(&own, None).unwrap().len(), 1);
+        assert!(for_exec(&json!({"landlock":null}), None)
+            .unwrap()
+            .is_empty());
+        let e = for_exec(&json!({"landlock":{"ruleset":{"scoped":["x"]}}}), None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("process.landlock (exec --process).ruleset.scoped[0]: unknown right"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -3,13 +3,22 @@
 //!
 //! [`apply`] runs in the process about to exec the workload: the container init after
 //! pivot_root (paths are opened inside the container's root) and right before seccomp and exec,
-//! and every `exec`'d process after it has joined the container. It restricts the calling
-//! thread only (Landlock ABI < 8), so it must be called while the process is single-threaded.
-//! The kernel needs no_new_privs or CAP_SYS_ADMIN at that moment: call it after setting
-//! no_new_privs, or before dropping capabilities.
+//! and every `exec`'d process after it has joined the container (for exec, apply each policy
+//! `spec_translate::landlock::for_exec` returns, in order).
 //!
-//! Best effort by default: rights the kernel's ABI lacks are dropped and listed in the report
-//! for the caller to log. With `disableBestEffort` they are an error instead.
+//! Ordering matters, because the policy is in force from the moment it is applied:
+//! - Everything the runtime itself still has to open or write must be done before: the exec
+//!   FIFO, the console, `/proc/self/attr/*` (AppArmor/SELinux labels), `/proc/self/oom_score_adj`,
+//!   sysctls. Fds opened before stay usable.
+//! - The kernel needs no_new_privs or CAP_SYS_ADMIN at that moment. Apply it after setting
+//!   no_new_privs, or (when `noNewPrivileges` is false) before dropping capabilities, as runc
+//!   does for seccomp; otherwise [`LandlockError::Conditions`] explains it.
+//! - It restricts the calling thread only (ABI < 8), so the process must be single-threaded.
+//!
+//! Best effort by default: rights the kernel's ABI lacks are dropped and listed in
+//! [`LandlockReport::dropped`] for the caller to log. With `disableBestEffort` they are an error
+//! instead. A failed `apply` leaves the process unrestricted (nothing is enforced until the last
+//! step), and the caller fails the container.
 
 mod abi;
 mod enforce;

@@ -91,13 +91,23 @@ template_rootfs() {
 
 write_config() {
   local out=$1; shift
-  jq -n --args '
+  # Each word goes in as a named --arg (a0, a1, ...), not through `jq --args`: jq would take
+  # words such as `-c` as its own options.
+  local named=() i=0 a
+  for a in "$@"; do
+    named+=(--arg "a$i" "$a")
+    i=$((i + 1))
+  done
+  local args_json
+  args_json=$(jq -n "${named[@]}" \
+    '[$ARGS.named | to_entries[] | {k: (.key[1:] | tonumber), v: .value}] | sort_by(.k) | map(.v)')
+  jq -n --argjson args "$args_json" '
   {
     ociVersion: "1.0.2-dev",
     process: {
       terminal: false,
       user: { uid: 0, gid: 0 },
-      args: $ARGS.positional,
+      args: $args,
       env: [
         "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
         "TERM=xterm"
@@ -143,7 +153,7 @@ write_config() {
         "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"
       ]
     }
-  }' "$@" >"$out/config.json.tmp"
+  }' >"$out/config.json.tmp"
   mv "$out/config.json.tmp" "$out/config.json"
 }
 

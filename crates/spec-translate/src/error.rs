@@ -11,7 +11,10 @@ pub struct TranslateError {
 
 impl TranslateError {
     pub fn new(field: impl Into<String>, reason: impl Into<String>) -> Self {
-        TranslateError { field: field.into(), reason: reason.into() }
+        TranslateError {
+            field: field.into(),
+            reason: reason.into(),
+        }
     }
 }
 

@@ -17,3 +17,6 @@ mod translate;
 pub use error::TranslateError;
 pub use plan::*;
 pub use translate::{load_spec, parse_spec, translate};
+
+/// The runtime-spec version nucleus implements.
+pub const OCI_VERSION: &str = "1.2.0";

@@ -15,6 +15,15 @@ use std::path::{Path, PathBuf};
 
 type Check = Result<(), String>;
 
+/// Held while a test writes an executable and while a test forks: a child forked while another
+/// thread has a copy of busybox open for writing would keep that fd, and exec'ing the copy
+/// would then fail with ETXTBSY.
+static FILES_VS_FORK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn files_vs_fork() -> std::sync::MutexGuard<'static, ()> {
+    FILES_VS_FORK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// Fails the child's check with a message naming the line.
 macro_rules! ensure {
     ($cond:expr, $($msg:tt)+) => {
@@ -42,7 +51,10 @@ fn in_child(f: impl FnOnce() -> Check) -> Check {
     let (rd, wr) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
     // SAFETY: the child only runs `f` (no locks the harness threads could hold are needed:
     // it never prints) and leaves with _exit.
-    let pid = unsafe { libc::fork() };
+    let pid = {
+        let _g = files_vs_fork();
+        unsafe { libc::fork() }
+    };
     assert!(pid >= 0, "fork failed");
     if pid == 0 {
         drop(rd);
@@ -127,6 +139,16 @@ fn errno_of<T>(r: std::io::Result<T>) -> Option<i32> {
     r.err().and_then(|e| e.raw_os_error())
 }
 
+/// Put busybox-static at `to`: a hard link when /tmp shares its filesystem (no fd open for
+/// writing, so no ETXTBSY at exec), else a copy made under [`files_vs_fork`].
+fn install_busybox(to: &Path) {
+    if std::fs::hard_link("/bin/busybox", to).is_ok() {
+        return;
+    }
+    let _g = files_vs_fork();
+    std::fs::copy("/bin/busybox", to).expect("busybox-static is installed");
+}
+
 /// A scratch directory tree, removed on drop:
 ///   rw/  (file "data", busybox)   ro/ (file "data", busybox)   hidden/ (file "secret", busybox)
 struct Tree {
@@ -140,8 +162,7 @@ impl Tree {
         let _ = std::fs::remove_dir_all(&root);
         for d in ["rw", "ro", "hidden"] {
             std::fs::create_dir_all(root.join(d)).unwrap();
-            std::fs::copy("/bin/busybox", root.join(d).join("busybox"))
-                .expect("busybox-static is installed");
+            install_busybox(&root.join(d).join("busybox"));
         }
         std::fs::write(root.join("rw/data"), "rw data").unwrap();
         std::fs::write(root.join("ro/data"), "ro data").unwrap();
@@ -318,12 +339,14 @@ fn filesystem_rules_allow_and_deny() {
     .unwrap();
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+/// Two distinct ports that were free a moment ago (both held while picking, so they differ).
+fn free_ports() -> (u16, u16) {
+    let a = TcpListener::bind("127.0.0.1:0").unwrap();
+    let b = TcpListener::bind("127.0.0.1:0").unwrap();
+    (
+        a.local_addr().unwrap().port(),
+        b.local_addr().unwrap().port(),
+    )
 }
 
 #[test]
@@ -334,7 +357,7 @@ fn tcp_port_rules_allow_and_deny() {
         open.local_addr().unwrap().port(),
         closed.local_addr().unwrap().port(),
     );
-    let (bind_ok, bind_denied) = (free_port(), free_port());
+    let (bind_ok, bind_denied) = free_ports();
     let p = policy(json!({
         "ruleset": {"handledAccessNet": ["bind_tcp", "connect_tcp"]},
         "rules": {"netPort": [
@@ -383,7 +406,10 @@ struct Sibling(libc::pid_t);
 impl Sibling {
     fn spawn() -> Sibling {
         // SAFETY: the child only calls pause() until it is killed.
-        let pid = unsafe { libc::fork() };
+        let pid = {
+            let _g = files_vs_fork();
+            unsafe { libc::fork() }
+        };
         assert!(pid >= 0);
         if pid == 0 {
             loop {
@@ -665,7 +691,7 @@ fn the_docs_annotation_example_confines_a_busybox_workload() {
     for d in ["bin", "tmp", "dev"] {
         std::fs::create_dir_all(t.root.join(d)).unwrap();
     }
-    std::fs::copy("/bin/busybox", t.root.join("bin/busybox")).unwrap();
+    install_busybox(&t.root.join("bin/busybox"));
     let null = CString::new(t.root.join("dev/null").as_os_str().as_bytes()).unwrap();
     // SAFETY: mknod of a character device node in our scratch tree.
     assert_eq!(

@@ -324,6 +324,12 @@ mod tests {
         for action in [Action::KillProcess, Action::Trap] {
             let p = plan(Action::Allow, vec![rule(&["getppid"], action)]);
             let st = in_child(move || {
+                // SIGSYS dumps core by default: leave no core file behind.
+                let no_core = libc::rlimit {
+                    rlim_cur: 0,
+                    rlim_max: 0,
+                };
+                unsafe { libc::setrlimit(libc::RLIMIT_CORE, &no_core) };
                 nnp();
                 if install(&p).is_err() {
                     return 1;

@@ -22,6 +22,9 @@ fn private_runtime() -> &'static (PathBuf, Vec<u8>) {
         let orig = nucleus_bin();
         let bytes = fs::read(&orig).unwrap_or_else(|e| panic!("read {}: {e}", orig.display()));
         let dir = unique_dir("cve-bin");
+        let _ = CVE_BIN_DIR.set(dir.clone());
+        // SAFETY: registers a plain extern "C" fn; it runs once at process exit.
+        unsafe { libc::atexit(remove_private_runtime) };
         let copy = dir.join("cve-runtime-copy");
         fs::write(&copy, &bytes).expect("write runtime copy");
         use std::os::unix::fs::PermissionsExt;
@@ -30,6 +33,15 @@ fn private_runtime() -> &'static (PathBuf, Vec<u8>) {
         std::env::set_var("NUCLEUS_BIN", &copy);
         (copy, bytes)
     })
+}
+
+static CVE_BIN_DIR: OnceLock<PathBuf> = OnceLock::new();
+
+/// Removes the private runtime copy when the test process exits (the copy outlives each test).
+extern "C" fn remove_private_runtime() {
+    if let Some(d) = CVE_BIN_DIR.get() {
+        let _ = fs::remove_dir_all(d);
+    }
 }
 
 /// A file or directory on the host that is removed when the test ends, even on panic.

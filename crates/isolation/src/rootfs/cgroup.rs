@@ -24,7 +24,9 @@ use std::os::fd::{AsFd, AsRawFd};
 const MS: fn(libc::c_ulong) -> u64 = |x| x as u64;
 
 pub fn mount_cgroup(c: &Ctx, m: &Mount) -> Result<()> {
-    let host = std::fs::File::open("/sys/fs/cgroup").and_then(|f| sys::fstatfs(f.as_fd())).map_err(ctx(|| "statfs /sys/fs/cgroup".to_string()))?;
+    let host = std::fs::File::open("/sys/fs/cgroup")
+        .and_then(|f| sys::fstatfs(f.as_fd()))
+        .map_err(ctx(|| "statfs /sys/fs/cgroup".to_string()))?;
     if host.f_type == libc::CGROUP2_SUPER_MAGIC || m.fstype == "cgroup2" {
         v2(c, m)
     } else {
@@ -34,7 +36,8 @@ pub fn mount_cgroup(c: &Ctx, m: &Mount) -> Result<()> {
 
 /// `0::/path` from /proc/self/cgroup for cgroup2, or the `(controllers, path)` v1 lines.
 fn self_cgroups() -> Result<Vec<(String, String)>> {
-    let text = std::fs::read_to_string("/proc/self/cgroup").map_err(ctx(|| "read /proc/self/cgroup".to_string()))?;
+    let text = std::fs::read_to_string("/proc/self/cgroup")
+        .map_err(ctx(|| "read /proc/self/cgroup".to_string()))?;
     Ok(text
         .lines()
         .filter_map(|l| {
@@ -46,10 +49,13 @@ fn self_cgroups() -> Result<Vec<(String, String)>> {
 }
 
 fn bind_host_dir(c: &Ctx, dest_path: &str, host: &str, flags: u64) -> Result<()> {
-    let dest = paths::create_in_root(c.root.as_fd(), dest_path, Kind::Dir).map_err(ctx(|| format!("{dest_path}: create mount point")))?;
+    let dest = paths::create_in_root(c.root.as_fd(), dest_path, Kind::Dir)
+        .map_err(ctx(|| format!("{dest_path}: create mount point")))?;
     let tree = clone_tree(host, true).map_err(|e| e.within(dest_path))?;
-    apply_bind_flags(tree.as_fd(), flags | MS(libc::MS_BIND)).map_err(ctx(|| format!("{dest_path}: set bind mount flags")))?;
-    sys::move_mount_fd(tree.as_fd(), dest.as_fd()).map_err(ctx(|| format!("{dest_path}: attach bind mount of {host}")))
+    apply_bind_flags(tree.as_fd(), flags | MS(libc::MS_BIND))
+        .map_err(ctx(|| format!("{dest_path}: set bind mount flags")))?;
+    sys::move_mount_fd(tree.as_fd(), dest.as_fd())
+        .map_err(ctx(|| format!("{dest_path}: attach bind mount of {host}")))
 }
 
 fn v2(c: &Ctx, m: &Mount) -> Result<()> {
@@ -59,13 +65,23 @@ fn v2(c: &Ctx, m: &Mount) -> Result<()> {
     match mount_fs_at(dest.as_fd(), "cgroup2", "cgroup2", m.flags, &m.data) {
         Ok(()) => {}
         Err(e) if matches!(e.errno(), Some(libc::EPERM) | Some(libc::EBUSY)) => {
-            let path = self_cgroups()?.into_iter().find(|(ctrl, _)| ctrl.is_empty()).map(|(_, p)| p).unwrap_or_else(|| "/".into());
+            let path = self_cgroups()?
+                .into_iter()
+                .find(|(ctrl, _)| ctrl.is_empty())
+                .map(|(_, p)| p)
+                .unwrap_or_else(|| "/".into());
             let host = unified_host_mount()?;
-            bind_host_dir(c, &m.destination, &format!("{}{}", host.trim_end_matches('/'), path), m.flags)?;
+            bind_host_dir(
+                c,
+                &m.destination,
+                &format!("{}{}", host.trim_end_matches('/'), path),
+                m.flags,
+            )?;
         }
         Err(e) => return Err(e.within(&m.destination)),
     }
-    let top = paths::open_in_root(c.root.as_fd(), &m.destination).map_err(ctx(|| format!("{}: reopen after mount", m.destination)))?;
+    let top = paths::open_in_root(c.root.as_fd(), &m.destination)
+        .map_err(ctx(|| format!("{}: reopen after mount", m.destination)))?;
     set_propagation_and_rec(top.as_fd(), m)
 }
 
@@ -80,8 +96,10 @@ fn unified_host_mount() -> Result<String> {
 fn v1(c: &Ctx, m: &Mount) -> Result<()> {
     let dest = open_dest(c, m, Kind::Dir)?;
     let tmpfs_flags = m.flags & !MS(libc::MS_RDONLY);
-    mount_fs_at(dest.as_fd(), "tmpfs", "tmpfs", tmpfs_flags, "mode=755").map_err(|e| e.within(&m.destination))?;
-    let tmpfs = paths::open_in_root(c.root.as_fd(), &m.destination).map_err(ctx(|| format!("{}: reopen after mount", m.destination)))?;
+    mount_fs_at(dest.as_fd(), "tmpfs", "tmpfs", tmpfs_flags, "mode=755")
+        .map_err(|e| e.within(&m.destination))?;
+    let tmpfs = paths::open_in_root(c.root.as_fd(), &m.destination)
+        .map_err(ctx(|| format!("{}: reopen after mount", m.destination)))?;
 
     let mounts = mountinfo::read_self().map_err(ctx(|| "read /proc/self/mountinfo".to_string()))?;
     let base = m.destination.trim_end_matches('/');
@@ -90,21 +108,34 @@ fn v1(c: &Ctx, m: &Mount) -> Result<()> {
             continue; // the hybrid cgroup2 line
         }
         let wanted: Vec<&str> = ctrl.split(',').collect();
-        let Some(hier) = mounts.iter().find(|e| e.fstype == "cgroup" && wanted.iter().all(|w| e.has_super_option(w))) else {
+        let Some(hier) = mounts
+            .iter()
+            .find(|e| e.fstype == "cgroup" && wanted.iter().all(|w| e.has_super_option(w)))
+        else {
             continue; // a hierarchy the host does not mount: nothing to show
         };
-        let name = hier.mount_point.rsplit('/').next().unwrap_or(&ctrl).to_string();
+        let name = hier
+            .mount_point
+            .rsplit('/')
+            .next()
+            .unwrap_or(&ctrl)
+            .to_string();
         let sub = format!("{base}/{name}");
         if c.cgroupns {
-            let d = paths::create_in_root(c.root.as_fd(), &sub, Kind::Dir).map_err(ctx(|| format!("{sub}: create mount point")))?;
-            mount_fs_at(d.as_fd(), "cgroup", "cgroup", m.flags, &ctrl).map_err(|e| e.within(&sub))?;
+            let d = paths::create_in_root(c.root.as_fd(), &sub, Kind::Dir)
+                .map_err(ctx(|| format!("{sub}: create mount point")))?;
+            mount_fs_at(d.as_fd(), "cgroup", "cgroup", m.flags, &ctrl)
+                .map_err(|e| e.within(&sub))?;
         } else {
-            let rel = path.strip_prefix(hier.root.trim_end_matches('/')).unwrap_or(&path);
+            let rel = path
+                .strip_prefix(hier.root.trim_end_matches('/'))
+                .unwrap_or(&path);
             let host = format!("{}{}", hier.mount_point.trim_end_matches('/'), rel);
             bind_host_dir(c, &sub, &host, m.flags)?;
         }
         if wanted.len() > 1 {
-            let dir = paths::open_in_root(c.root.as_fd(), base).map_err(ctx(|| format!("{base}: reopen")))?;
+            let dir = paths::open_in_root(c.root.as_fd(), base)
+                .map_err(ctx(|| format!("{base}: reopen")))?;
             for w in wanted {
                 let link = w.strip_prefix("name=").unwrap_or(w);
                 if link == name {
@@ -115,15 +146,24 @@ fn v1(c: &Ctx, m: &Mount) -> Result<()> {
                     match sys::symlinkat(&t, dir.as_raw_fd(), &l) {
                         Ok(()) => {}
                         Err(e) if sys::errno_is(&e, libc::EEXIST) => {}
-                        Err(e) => return Err(RootfsError::io(format!("{base}/{link}: symlink to {name}"), e)),
+                        Err(e) => {
+                            return Err(RootfsError::io(
+                                format!("{base}/{link}: symlink to {name}"),
+                                e,
+                            ))
+                        }
                     }
                 }
             }
         }
     }
     if m.flags & MS(libc::MS_RDONLY) != 0 {
-        let attr = MountAttr { attr_set: sys::MOUNT_ATTR_RDONLY, ..Default::default() };
-        sys::setattr_fd(tmpfs.as_fd(), false, &attr).map_err(ctx(|| format!("{}: make read-only", m.destination)))?;
+        let attr = MountAttr {
+            attr_set: sys::MOUNT_ATTR_RDONLY,
+            ..Default::default()
+        };
+        sys::setattr_fd(tmpfs.as_fd(), false, &attr)
+            .map_err(ctx(|| format!("{}: make read-only", m.destination)))?;
     }
     set_propagation_and_rec(tmpfs.as_fd(), m)
 }

@@ -34,13 +34,34 @@ fn fsmount_attrs(flags: u64) -> u64 {
 }
 
 /// A detached filesystem of type `fstype`, configured from mount(2)-style `data`.
-pub fn detached_fs(fstype: &str, source: &str, data: &str, sb_ro: bool, attrs: u64) -> io::Result<OwnedFd> {
+pub fn detached_fs(
+    fstype: &str,
+    source: &str,
+    data: &str,
+    sb_ro: bool,
+    attrs: u64,
+) -> io::Result<OwnedFd> {
     let fs = sys::fsopen(&sys::cstr(fstype)?)?;
-    sys::fsconfig(fs.as_fd(), sys::FSCONFIG_SET_STRING, Some(c"source"), Some(&sys::cstr(source)?))?;
+    sys::fsconfig(
+        fs.as_fd(),
+        sys::FSCONFIG_SET_STRING,
+        Some(c"source"),
+        Some(&sys::cstr(source)?),
+    )?;
     for opt in data.split(',').filter(|o| !o.is_empty()) {
         match opt.split_once('=') {
-            Some((k, v)) => sys::fsconfig(fs.as_fd(), sys::FSCONFIG_SET_STRING, Some(&sys::cstr(k)?), Some(&sys::cstr(v)?))?,
-            None => sys::fsconfig(fs.as_fd(), sys::FSCONFIG_SET_FLAG, Some(&sys::cstr(opt)?), None)?,
+            Some((k, v)) => sys::fsconfig(
+                fs.as_fd(),
+                sys::FSCONFIG_SET_STRING,
+                Some(&sys::cstr(k)?),
+                Some(&sys::cstr(v)?),
+            )?,
+            None => sys::fsconfig(
+                fs.as_fd(),
+                sys::FSCONFIG_SET_FLAG,
+                Some(&sys::cstr(opt)?),
+                None,
+            )?,
         }
     }
     if sb_ro {
@@ -52,13 +73,25 @@ pub fn detached_fs(fstype: &str, source: &str, data: &str, sb_ro: bool, attrs: u
 
 /// Mount the tmpfs of `m` on `dest` with the content `dest` had. Returns the mount.
 pub fn tmpfs_copyup(dest: BorrowedFd<'_>, m: &Mount, data: &str) -> Result<OwnedFd> {
-    let mnt = detached_fs("tmpfs", &m.source, data, false, fsmount_attrs(m.flags)).map_err(ctx(|| "create tmpfs".to_string()))?;
-    let src = sys::openat(dest.as_raw_fd(), c".", libc::O_RDONLY | libc::O_DIRECTORY, 0).map_err(ctx(|| "open for copy-up".to_string()))?;
-    let dst = sys::openat(mnt.as_raw_fd(), c".", libc::O_RDONLY | libc::O_DIRECTORY, 0).map_err(ctx(|| "open tmpfs".to_string()))?;
-    copy_attrs(src.as_fd(), dst.as_raw_fd(), c".", false).map_err(ctx(|| "copy-up attributes".to_string()))?;
+    let mnt = detached_fs("tmpfs", &m.source, data, false, fsmount_attrs(m.flags))
+        .map_err(ctx(|| "create tmpfs".to_string()))?;
+    let src = sys::openat(
+        dest.as_raw_fd(),
+        c".",
+        libc::O_RDONLY | libc::O_DIRECTORY,
+        0,
+    )
+    .map_err(ctx(|| "open for copy-up".to_string()))?;
+    let dst = sys::openat(mnt.as_raw_fd(), c".", libc::O_RDONLY | libc::O_DIRECTORY, 0)
+        .map_err(ctx(|| "open tmpfs".to_string()))?;
+    copy_attrs(src.as_fd(), dst.as_raw_fd(), c".", false)
+        .map_err(ctx(|| "copy-up attributes".to_string()))?;
     copy_dir(src.as_fd(), dst.as_fd()).map_err(ctx(|| "copy-up".to_string()))?;
     if m.flags & MS(libc::MS_RDONLY) != 0 {
-        let attr = MountAttr { attr_set: sys::MOUNT_ATTR_RDONLY, ..Default::default() };
+        let attr = MountAttr {
+            attr_set: sys::MOUNT_ATTR_RDONLY,
+            ..Default::default()
+        };
         sys::setattr_fd(mnt.as_fd(), false, &attr).map_err(ctx(|| "make read-only".to_string()))?;
     }
     sys::move_mount_fd(mnt.as_fd(), dest).map_err(ctx(|| "attach tmpfs".to_string()))?;
@@ -68,7 +101,13 @@ pub fn tmpfs_copyup(dest: BorrowedFd<'_>, m: &Mount, data: &str) -> Result<Owned
 /// Owner and mode of `src` onto `name` in `dst_dir` (symlinks: owner only).
 fn copy_attrs(src: BorrowedFd<'_>, dst_dir: i32, name: &CStr, symlink: bool) -> io::Result<()> {
     let st = sys::fstat(src)?;
-    sys::fchownat(dst_dir, name, st.st_uid, st.st_gid, libc::AT_SYMLINK_NOFOLLOW)?;
+    sys::fchownat(
+        dst_dir,
+        name,
+        st.st_uid,
+        st.st_gid,
+        libc::AT_SYMLINK_NOFOLLOW,
+    )?;
     if !symlink {
         sys::fchmodat(dst_dir, name, st.st_mode & 0o7777)?;
     }
@@ -111,14 +150,29 @@ fn copy_dir(src: BorrowedFd<'_>, dst: BorrowedFd<'_>) -> io::Result<()> {
         match st.st_mode & libc::S_IFMT {
             libc::S_IFDIR => {
                 sys::mkdirat(dst.as_raw_fd(), &name, 0o700)?;
-                let s = sys::openat(src.as_raw_fd(), &name, libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW, 0)?;
-                let d = sys::openat(dst.as_raw_fd(), &name, libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW, 0)?;
+                let s = sys::openat(
+                    src.as_raw_fd(),
+                    &name,
+                    libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW,
+                    0,
+                )?;
+                let d = sys::openat(
+                    dst.as_raw_fd(),
+                    &name,
+                    libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW,
+                    0,
+                )?;
                 copy_dir(s.as_fd(), d.as_fd())?;
                 copy_attrs(node.as_fd(), dst.as_raw_fd(), &name, false)?;
             }
             libc::S_IFREG => {
                 let s = sys::openat(src.as_raw_fd(), &name, libc::O_RDONLY | libc::O_NOFOLLOW, 0)?;
-                let d = sys::openat(dst.as_raw_fd(), &name, libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW, 0o600)?;
+                let d = sys::openat(
+                    dst.as_raw_fd(),
+                    &name,
+                    libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW,
+                    0o600,
+                )?;
                 io::copy(&mut File::from(s), &mut File::from(d))?;
                 copy_attrs(node.as_fd(), dst.as_raw_fd(), &name, false)?;
             }

@@ -21,9 +21,13 @@ fn split(path: &str) -> (&str, &str) {
 pub fn create_device(c: &Ctx, d: &Device) -> Result<()> {
     let (dir, name) = split(&d.path);
     if name.is_empty() || name == ".." || name == "." {
-        return Err(RootfsError::new(format!("{}: not a device file name", d.path)));
+        return Err(RootfsError::new(format!(
+            "{}: not a device file name",
+            d.path
+        )));
     }
-    let parent = paths::create_in_root(c.root.as_fd(), dir, Kind::Dir).map_err(ctx(|| format!("{}: create parent directory", d.path)))?;
+    let parent = paths::create_in_root(c.root.as_fd(), dir, Kind::Dir)
+        .map_err(ctx(|| format!("{}: create parent directory", d.path)))?;
     let cname = sys::cstr(name).map_err(ctx(|| d.path.clone()))?;
     if c.userns {
         return bind_device(c, d);
@@ -32,7 +36,12 @@ pub fn create_device(c: &Ctx, d: &Device) -> Result<()> {
         'c' | 'u' => libc::S_IFCHR,
         'b' => libc::S_IFBLK,
         'p' => libc::S_IFIFO,
-        k => return Err(RootfsError::new(format!("{}: unknown device type {k:?}", d.path))),
+        k => {
+            return Err(RootfsError::new(format!(
+                "{}: unknown device type {k:?}",
+                d.path
+            )))
+        }
     };
     let dev = libc::makedev(d.major as u32, d.minor as u32);
     match sys::mknodat(parent.as_raw_fd(), &cname, kind | d.file_mode, dev) {
@@ -43,14 +52,24 @@ pub fn create_device(c: &Ctx, d: &Device) -> Result<()> {
         Err(e) => return Err(RootfsError::io(format!("{}: mknod", d.path), e)),
     }
     // mknod honours the umask; set the exact mode, then the owner.
-    sys::fchmodat(parent.as_raw_fd(), &cname, d.file_mode).map_err(ctx(|| format!("{}: chmod", d.path)))?;
-    sys::fchownat(parent.as_raw_fd(), &cname, d.uid, d.gid, libc::AT_SYMLINK_NOFOLLOW).map_err(ctx(|| format!("{}: chown", d.path)))
+    sys::fchmodat(parent.as_raw_fd(), &cname, d.file_mode)
+        .map_err(ctx(|| format!("{}: chmod", d.path)))?;
+    sys::fchownat(
+        parent.as_raw_fd(),
+        &cname,
+        d.uid,
+        d.gid,
+        libc::AT_SYMLINK_NOFOLLOW,
+    )
+    .map_err(ctx(|| format!("{}: chown", d.path)))
 }
 
 fn bind_device(c: &Ctx, d: &Device) -> Result<()> {
-    let dest = paths::create_in_root(c.root.as_fd(), &d.path, Kind::File).map_err(ctx(|| format!("{}: create bind target", d.path)))?;
+    let dest = paths::create_in_root(c.root.as_fd(), &d.path, Kind::File)
+        .map_err(ctx(|| format!("{}: create bind target", d.path)))?;
     let tree = clone_tree(&d.path, false).map_err(|e| e.within(&d.path))?;
-    sys::move_mount_fd(tree.as_fd(), dest.as_fd()).map_err(ctx(|| format!("{}: bind host device", d.path)))
+    sys::move_mount_fd(tree.as_fd(), dest.as_fd())
+        .map_err(ctx(|| format!("{}: bind host device", d.path)))
 }
 
 #[cfg(test)]

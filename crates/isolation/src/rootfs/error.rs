@@ -12,10 +12,16 @@ pub struct RootfsError {
 
 impl RootfsError {
     pub fn new(context: impl Into<String>) -> Self {
-        RootfsError { context: context.into(), source: None }
+        RootfsError {
+            context: context.into(),
+            source: None,
+        }
     }
     pub fn io(context: impl Into<String>, e: io::Error) -> Self {
-        RootfsError { context: context.into(), source: Some(e) }
+        RootfsError {
+            context: context.into(),
+            source: Some(e),
+        }
     }
     /// The errno, when the failure came from a syscall.
     pub fn errno(&self) -> Option<i32> {

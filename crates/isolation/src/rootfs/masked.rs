@@ -25,11 +25,13 @@ pub fn mask_paths(list: &[String]) -> Result<()> {
         };
         let st = sys::fstat(fd.as_fd()).map_err(ctx(|| format!("maskedPaths {p}: stat")))?;
         let mnt = if sys::is_dir(&st) {
-            detached_fs("tmpfs", "tmpfs", "", true, sys::MOUNT_ATTR_RDONLY).map_err(ctx(|| format!("maskedPaths {p}: create tmpfs")))?
+            detached_fs("tmpfs", "tmpfs", "", true, sys::MOUNT_ATTR_RDONLY)
+                .map_err(ctx(|| format!("maskedPaths {p}: create tmpfs")))?
         } else {
             clone_tree("/dev/null", false).map_err(|e| e.within(format!("maskedPaths {p}")))?
         };
-        sys::move_mount_fd(mnt.as_fd(), fd.as_fd()).map_err(ctx(|| format!("maskedPaths {p}: mount")))?;
+        sys::move_mount_fd(mnt.as_fd(), fd.as_fd())
+            .map_err(ctx(|| format!("maskedPaths {p}: mount")))?;
     }
     Ok(())
 }
@@ -42,12 +44,21 @@ pub fn readonly_paths(list: &[String]) -> Result<()> {
         let fd = match paths::open_in_root(root.as_fd(), p) {
             Ok(fd) => fd,
             Err(e) if sys::errno_is(&e, libc::ENOENT) => continue,
-            Err(e) => return Err(super::RootfsError::io(format!("readonlyPaths {p}: open"), e)),
+            Err(e) => {
+                return Err(super::RootfsError::io(
+                    format!("readonlyPaths {p}: open"),
+                    e,
+                ))
+            }
         };
         let what = || format!("readonlyPaths {p}");
         let flags = sys::OPEN_TREE_CLONE | libc::AT_RECURSIVE as u32 | libc::AT_EMPTY_PATH as u32;
-        let tree = sys::open_tree(std::os::fd::AsRawFd::as_raw_fd(&fd), c"", flags).map_err(ctx(what))?;
-        let attr = MountAttr { attr_set: sys::MOUNT_ATTR_RDONLY, ..Default::default() };
+        let tree =
+            sys::open_tree(std::os::fd::AsRawFd::as_raw_fd(&fd), c"", flags).map_err(ctx(what))?;
+        let attr = MountAttr {
+            attr_set: sys::MOUNT_ATTR_RDONLY,
+            ..Default::default()
+        };
         sys::setattr_fd(tree.as_fd(), false, &attr).map_err(ctx(what))?;
         sys::move_mount_fd(tree.as_fd(), fd.as_fd()).map_err(ctx(what))?;
     }
@@ -57,6 +68,9 @@ pub fn readonly_paths(list: &[String]) -> Result<()> {
 /// `root.readonly`: `/` read-only, its other flags untouched (so locked flags stay as they are).
 pub fn readonly_root() -> Result<()> {
     let root = root()?;
-    let attr = MountAttr { attr_set: sys::MOUNT_ATTR_RDONLY, ..Default::default() };
+    let attr = MountAttr {
+        attr_set: sys::MOUNT_ATTR_RDONLY,
+        ..Default::default()
+    };
     sys::setattr_fd(root.as_fd(), false, &attr).map_err(ctx(|| "make / read-only".to_string()))
 }

@@ -7,6 +7,9 @@
 //! Every container path (mount destinations, device paths, masked/readonly paths, cwd) is
 //! resolved by the kernel inside the rootfs ([`paths`]), never by string joining.
 
+// MS_* are c_ulong while the plan carries u64: the casts are no-ops on 64-bit targets only.
+#![allow(clippy::unnecessary_cast)]
+
 mod cgroup;
 mod console;
 mod copyup;
@@ -49,28 +52,54 @@ pub(crate) struct Ctx {
 /// Mount propagation of `/`, the rootfs made a mount point, every `mounts[]` entry in order,
 /// then the default /dev and the devices.
 pub fn prepare(plan: &Plan) -> Result<(), RootfsError> {
-    let propagation = if plan.rootfs_propagation == 0 { (libc::MS_SLAVE | libc::MS_REC) as u64 } else { plan.rootfs_propagation };
-    sys::mount(None, c"/", None, propagation, None).map_err(ctx(|| format!("set propagation {propagation:#x} on /")))?;
+    let propagation = if plan.rootfs_propagation == 0 {
+        (libc::MS_SLAVE | libc::MS_REC) as u64
+    } else {
+        plan.rootfs_propagation
+    };
+    sys::mount(None, c"/", None, propagation, None)
+        .map_err(ctx(|| format!("set propagation {propagation:#x} on /")))?;
 
-    let root_path = std::fs::canonicalize(&plan.rootfs).map_err(ctx(|| format!("rootfs {}", plan.rootfs.display())))?;
-    let root_path = root_path.to_str().ok_or_else(|| RootfsError::new("rootfs path is not UTF-8"))?.to_string();
+    let root_path = std::fs::canonicalize(&plan.rootfs)
+        .map_err(ctx(|| format!("rootfs {}", plan.rootfs.display())))?;
+    let root_path = root_path
+        .to_str()
+        .ok_or_else(|| RootfsError::new("rootfs path is not UTF-8"))?
+        .to_string();
     let croot = sys::cstr(&root_path).map_err(ctx(|| "rootfs path".to_string()))?;
 
     if propagation & libc::MS_SHARED as u64 != 0 {
         // pivot_root refuses a new root whose parent mount is shared: make the mount that
         // holds the rootfs directory private (runc's rootfsParentMountPrivate).
-        let under = sys::open(&croot, libc::O_PATH | libc::O_DIRECTORY).map_err(ctx(|| format!("open {root_path}")))?;
-        let attr = sys::MountAttr { propagation: libc::MS_PRIVATE as u64, ..Default::default() };
-        sys::setattr_fd(under.as_fd(), false, &attr).map_err(ctx(|| "make the rootfs parent mount private".to_string()))?;
+        let mp = mountinfo::read_self()
+            .map_err(ctx(|| "read /proc/self/mountinfo".to_string()))?
+            .into_iter()
+            .map(|m| m.mount_point)
+            .filter(|mp| mp == "/" || root_path == *mp || root_path.starts_with(&format!("{mp}/")))
+            .max_by_key(|mp| mp.len())
+            .unwrap_or_else(|| "/".to_string());
+        let cmp = sys::cstr(&mp).map_err(ctx(|| mp.clone()))?;
+        sys::mount(None, &cmp, None, libc::MS_PRIVATE as u64, None).map_err(ctx(|| {
+            format!("make {mp} (parent mount of the rootfs) private")
+        }))?;
     }
-    sys::mount(Some(&croot), &croot, None, (libc::MS_BIND | libc::MS_REC) as u64, None).map_err(ctx(|| format!("bind {root_path} onto itself")))?;
-    let root = sys::open(&croot, libc::O_PATH | libc::O_DIRECTORY).map_err(ctx(|| format!("open {root_path}")))?;
+    sys::mount(
+        Some(&croot),
+        &croot,
+        None,
+        (libc::MS_BIND | libc::MS_REC) as u64,
+        None,
+    )
+    .map_err(ctx(|| format!("bind {root_path} onto itself")))?;
+    let root = sys::open(&croot, libc::O_PATH | libc::O_DIRECTORY)
+        .map_err(ctx(|| format!("open {root_path}")))?;
 
     let c = Ctx {
         root,
         root_path,
         userns: plan.namespaces.has_userns(),
-        cgroupns: plan.namespaces.creates(NsKind::Cgroup) || plan.namespaces.joins(NsKind::Cgroup).is_some(),
+        cgroupns: plan.namespaces.creates(NsKind::Cgroup)
+            || plan.namespaces.joins(NsKind::Cgroup).is_some(),
     };
     dev_default::before_mounts(&c, plan)?;
     for (i, m) in plan.mounts.iter().enumerate() {
@@ -92,7 +121,13 @@ pub fn finish(plan: &Plan) -> Result<(), RootfsError> {
 /// Open `path` (O_PATH, symlinks followed but never out of `root`) inside `root`. For checking
 /// `process.cwd`: `fstat` the result, or `fchdir` to it after reopening.
 pub fn resolve_in_root(root: &Path, path: &str) -> Result<OwnedFd, RootfsError> {
-    let r = root.to_str().ok_or_else(|| RootfsError::new(format!("{}: not UTF-8", root.display())))?;
-    let rfd = sys::open(&sys::cstr(r).map_err(ctx(|| r.to_string()))?, libc::O_PATH | libc::O_DIRECTORY).map_err(ctx(|| format!("open {r}")))?;
+    let r = root
+        .to_str()
+        .ok_or_else(|| RootfsError::new(format!("{}: not UTF-8", root.display())))?;
+    let rfd = sys::open(
+        &sys::cstr(r).map_err(ctx(|| r.to_string()))?,
+        libc::O_PATH | libc::O_DIRECTORY,
+    )
+    .map_err(ctx(|| format!("open {r}")))?;
     paths::open_in_root(rfd.as_fd(), path).map_err(ctx(|| format!("{path}: resolve in {r}")))
 }

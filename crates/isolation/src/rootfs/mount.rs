@@ -37,7 +37,8 @@ pub fn mount_entry(c: &Ctx, m: &Mount) -> Result<()> {
 
 /// Create and open the destination, then apply runc's rule for /proc.
 pub fn open_dest(c: &Ctx, m: &Mount, kind: Kind) -> Result<OwnedFd> {
-    let fd = paths::create_in_root(c.root.as_fd(), &m.destination, kind).map_err(ctx(|| format!("{}: create mount point", m.destination)))?;
+    let fd = paths::create_in_root(c.root.as_fd(), &m.destination, kind)
+        .map_err(ctx(|| format!("{}: create mount point", m.destination)))?;
     check_proc_dest(c, fd.as_fd(), m)?;
     Ok(fd)
 }
@@ -47,32 +48,56 @@ pub fn open_dest(c: &Ctx, m: &Mount, kind: Kind) -> Result<OwnedFd> {
 /// `/foo -> /proc/self/attr` is caught too.
 fn check_proc_dest(c: &Ctx, fd: BorrowedFd<'_>, m: &Mount) -> Result<()> {
     let real = paths::path_in_root(fd, &c.root_path)
-        .map_err(ctx(|| format!("{}: read back the mount point", m.destination)))?
-        .ok_or_else(|| RootfsError::new(format!("{}: mount point resolves outside the rootfs", m.destination)))?;
+        .map_err(ctx(|| {
+            format!("{}: read back the mount point", m.destination)
+        }))?
+        .ok_or_else(|| {
+            RootfsError::new(format!(
+                "{}: mount point resolves outside the rootfs",
+                m.destination
+            ))
+        })?;
     if real == "/proc" {
         let ok = if m.is_bind {
-            std::fs::File::open(&m.source).ok().and_then(|f| sys::fstatfs(f.as_fd()).ok()).is_some_and(|s| s.f_type == libc::PROC_SUPER_MAGIC)
+            std::fs::File::open(&m.source)
+                .ok()
+                .and_then(|f| sys::fstatfs(f.as_fd()).ok())
+                .is_some_and(|s| s.f_type == libc::PROC_SUPER_MAGIC)
         } else {
             m.fstype == "proc"
         };
         if !ok {
-            return Err(RootfsError::new(format!("{}: cannot be mounted because it is not of type proc", m.destination)));
+            return Err(RootfsError::new(format!(
+                "{}: cannot be mounted because it is not of type proc",
+                m.destination
+            )));
         }
     } else if real.starts_with("/proc/") && !PROC_ALLOWED.contains(&real.as_str()) {
-        return Err(RootfsError::new(format!("{}: cannot be mounted because it is inside /proc ({real})", m.destination)));
+        return Err(RootfsError::new(format!(
+            "{}: cannot be mounted because it is inside /proc ({real})",
+            m.destination
+        )));
     }
     Ok(())
 }
 
 fn bind_entry(c: &Ctx, m: &Mount) -> Result<()> {
-    let src_is_dir = std::fs::metadata(&m.source).map_err(ctx(|| format!("{}: bind source {}", m.destination, m.source)))?.is_dir();
+    let src_is_dir = std::fs::metadata(&m.source)
+        .map_err(ctx(|| {
+            format!("{}: bind source {}", m.destination, m.source)
+        }))?
+        .is_dir();
     let dest = open_dest(c, m, if src_is_dir { Kind::Dir } else { Kind::File })?;
-    let tree = clone_tree(&m.source, m.flags & MS(libc::MS_REC) != 0).map_err(|e| e.within(&m.destination))?;
+    let tree = clone_tree(&m.source, m.flags & MS(libc::MS_REC) != 0)
+        .map_err(|e| e.within(&m.destination))?;
     if let Some(map) = &m.idmap {
         idmap::apply(tree.as_fd(), map).map_err(|e| e.within(&m.destination))?;
     }
-    apply_bind_flags(tree.as_fd(), m.flags).map_err(ctx(|| format!("{}: set bind mount flags", m.destination)))?;
-    sys::move_mount_fd(tree.as_fd(), dest.as_fd()).map_err(ctx(|| format!("{}: attach bind mount of {}", m.destination, m.source)))?;
+    apply_bind_flags(tree.as_fd(), m.flags)
+        .map_err(ctx(|| format!("{}: set bind mount flags", m.destination)))?;
+    sys::move_mount_fd(tree.as_fd(), dest.as_fd()).map_err(ctx(|| {
+        format!("{}: attach bind mount of {}", m.destination, m.source)
+    }))?;
     set_propagation_and_rec(tree.as_fd(), m)
 }
 
@@ -140,7 +165,9 @@ pub fn apply_bind_flags(tree: BorrowedFd<'_>, flags: u64) -> std::io::Result<()>
                 }
             }
             attr.attr_clr &= !locked;
-            if attr.attr_clr & sys::MOUNT_ATTR__ATIME != 0 && st.f_flag & (libc::ST_NOATIME | libc::ST_RELATIME) != 0 {
+            if attr.attr_clr & sys::MOUNT_ATTR__ATIME != 0
+                && st.f_flag & (libc::ST_NOATIME | libc::ST_RELATIME) != 0
+            {
                 // Locked atime cannot change either; leave it as it is.
                 attr.attr_clr &= !sys::MOUNT_ATTR__ATIME;
                 attr.attr_set &= !sys::MOUNT_ATTR__ATIME;
@@ -155,12 +182,22 @@ pub fn apply_bind_flags(tree: BorrowedFd<'_>, flags: u64) -> std::io::Result<()>
 pub fn set_propagation_and_rec(fd: BorrowedFd<'_>, m: &Mount) -> Result<()> {
     for &p in &m.propagation {
         let rec = p & MS(libc::MS_REC) != 0;
-        let attr = MountAttr { propagation: p & !MS(libc::MS_REC), ..Default::default() };
-        sys::setattr_fd(fd, rec, &attr).map_err(ctx(|| format!("{}: set propagation {p:#x}", m.destination)))?;
+        let attr = MountAttr {
+            propagation: p & !MS(libc::MS_REC),
+            ..Default::default()
+        };
+        sys::setattr_fd(fd, rec, &attr)
+            .map_err(ctx(|| format!("{}: set propagation {p:#x}", m.destination)))?;
     }
     if m.rec_attr_set != 0 || m.rec_attr_clr != 0 {
-        let attr = MountAttr { attr_set: m.rec_attr_set, attr_clr: m.rec_attr_clr, ..Default::default() };
-        sys::setattr_fd(fd, true, &attr).map_err(ctx(|| format!("{}: set recursive mount attributes", m.destination)))?;
+        let attr = MountAttr {
+            attr_set: m.rec_attr_set,
+            attr_clr: m.rec_attr_clr,
+            ..Default::default()
+        };
+        sys::setattr_fd(fd, true, &attr).map_err(ctx(|| {
+            format!("{}: set recursive mount attributes", m.destination)
+        }))?;
     }
     Ok(())
 }
@@ -184,25 +221,45 @@ fn fs_entry(c: &Ctx, m: &Mount) -> Result<()> {
     let dest = open_dest(c, m, Kind::Dir)?;
     if m.fstype == "proc" || m.fstype == "sysfs" {
         // As runc: these go on an ordinary directory reached without any symlink.
-        paths::open_in_root_no_symlinks(c.root.as_fd(), &m.destination)
-            .map_err(ctx(|| format!("{}: {} must be mounted on an ordinary directory", m.destination, m.fstype)))?;
+        paths::open_in_root_no_symlinks(c.root.as_fd(), &m.destination).map_err(ctx(|| {
+            format!(
+                "{}: {} must be mounted on an ordinary directory",
+                m.destination, m.fstype
+            )
+        }))?;
     }
     if copyup {
-        let mnt = copyup::tmpfs_copyup(dest.as_fd(), m, &data).map_err(|e| e.within(&m.destination))?;
+        let mnt =
+            copyup::tmpfs_copyup(dest.as_fd(), m, &data).map_err(|e| e.within(&m.destination))?;
         return set_propagation_and_rec(mnt.as_fd(), m);
     }
-    mount_fs_at(dest.as_fd(), &m.source, &m.fstype, m.flags, &data).or_else(|e| fallback_bind(c, m, dest.as_fd(), e))?;
-    let top = paths::open_in_root(c.root.as_fd(), &m.destination).map_err(ctx(|| format!("{}: reopen after mount", m.destination)))?;
+    mount_fs_at(dest.as_fd(), &m.source, &m.fstype, m.flags, &data)
+        .or_else(|e| fallback_bind(c, m, dest.as_fd(), e))?;
+    let top = paths::open_in_root(c.root.as_fd(), &m.destination)
+        .map_err(ctx(|| format!("{}: reopen after mount", m.destination)))?;
     set_propagation_and_rec(top.as_fd(), m)
 }
 
 /// mount(2) of a filesystem onto the directory `dest` refers to.
-pub fn mount_fs_at(dest: BorrowedFd<'_>, source: &str, fstype: &str, flags: u64, data: &str) -> Result<()> {
+pub fn mount_fs_at(
+    dest: BorrowedFd<'_>,
+    source: &str,
+    fstype: &str,
+    flags: u64,
+    data: &str,
+) -> Result<()> {
     let what = || format!("mount {fstype}");
     let src = sys::cstr(source).map_err(ctx(what))?;
     let typ = sys::cstr(fstype).map_err(ctx(what))?;
     let d = sys::cstr(data).map_err(ctx(what))?;
-    sys::mount(Some(&src), &sys::fd_path(dest), Some(&typ), flags, if data.is_empty() { None } else { Some(&d) }).map_err(ctx(what))
+    sys::mount(
+        Some(&src),
+        &sys::fd_path(dest),
+        Some(&typ),
+        flags,
+        if data.is_empty() { None } else { Some(&d) },
+    )
+    .map_err(ctx(what))
 }
 
 /// In a user namespace without its own network or IPC namespace the kernel refuses sysfs and
@@ -217,8 +274,11 @@ fn fallback_bind(c: &Ctx, m: &Mount, dest: BorrowedFd<'_>, e: RootfsError) -> Re
         return Err(e.within(&m.destination));
     }
     let tree = clone_tree(host, true).map_err(|e| e.within(&m.destination))?;
-    apply_bind_flags(tree.as_fd(), m.flags | MS(libc::MS_BIND)).map_err(ctx(|| format!("{}: set bind mount flags", m.destination)))?;
-    sys::move_mount_fd(tree.as_fd(), dest).map_err(ctx(|| format!("{}: attach bind mount of {host}", m.destination)))?;
+    apply_bind_flags(tree.as_fd(), m.flags | MS(libc::MS_BIND))
+        .map_err(ctx(|| format!("{}: set bind mount flags", m.destination)))?;
+    sys::move_mount_fd(tree.as_fd(), dest).map_err(ctx(|| {
+        format!("{}: attach bind mount of {host}", m.destination)
+    }))?;
     Ok(())
 }
 
@@ -229,7 +289,10 @@ mod tests {
     #[test]
     fn tmpcopyup_token() {
         assert_eq!(take_tmpcopyup("tmpcopyup"), (true, String::new()));
-        assert_eq!(take_tmpcopyup("mode=755,tmpcopyup,size=1k"), (true, "mode=755,size=1k".into()));
+        assert_eq!(
+            take_tmpcopyup("mode=755,tmpcopyup,size=1k"),
+            (true, "mode=755,size=1k".into())
+        );
         assert_eq!(take_tmpcopyup("mode=755"), (false, "mode=755".into()));
         assert_eq!(take_tmpcopyup(""), (false, String::new()));
     }

@@ -30,7 +30,13 @@ pub fn open_in_root(root: BorrowedFd<'_>, path: &str) -> io::Result<OwnedFd> {
 /// Like [`open_in_root`] but refusing any symlink on the way (ELOOP).
 pub fn open_in_root_no_symlinks(root: BorrowedFd<'_>, path: &str) -> io::Result<OwnedFd> {
     let c = sys::cstr(path)?;
-    sys::openat2(root.as_raw_fd(), &c, libc::O_PATH, 0, IN_ROOT | sys::RESOLVE_NO_SYMLINKS)
+    sys::openat2(
+        root.as_raw_fd(),
+        &c,
+        libc::O_PATH,
+        0,
+        IN_ROOT | sys::RESOLVE_NO_SYMLINKS,
+    )
 }
 
 fn components(path: &str) -> impl Iterator<Item = &str> {
@@ -57,8 +63,8 @@ pub fn create_in_root(root: BorrowedFd<'_>, path: &str, kind: Kind) -> io::Resul
     };
     let st = sys::fstat(fd.as_fd())?;
     match (kind, sys::is_dir(&st)) {
-        (Kind::Dir, false) => Err(io::Error::new(io::ErrorKind::Other, "exists and is not a directory")),
-        (Kind::File, true) => Err(io::Error::new(io::ErrorKind::Other, "exists and is a directory")),
+        (Kind::Dir, false) => Err(io::Error::other("exists and is not a directory")),
+        (Kind::File, true) => Err(io::Error::other("exists and is a directory")),
         _ => Ok(fd),
     }
 }
@@ -79,7 +85,13 @@ fn create_slow(root: BorrowedFd<'_>, path: &str, kind: Kind) -> io::Result<Owned
         let last = pending.is_empty();
         let cand = join(&done, &c);
         let ccand = sys::cstr(&cand)?;
-        match sys::openat2(root.as_raw_fd(), &ccand, libc::O_PATH | libc::O_NOFOLLOW, 0, IN_ROOT) {
+        match sys::openat2(
+            root.as_raw_fd(),
+            &ccand,
+            libc::O_PATH | libc::O_NOFOLLOW,
+            0,
+            IN_ROOT,
+        ) {
             Ok(fd) => {
                 let st = sys::fstat(fd.as_fd())?;
                 if sys::is_symlink(&st) {
@@ -102,10 +114,22 @@ fn create_slow(root: BorrowedFd<'_>, path: &str, kind: Kind) -> io::Result<Owned
                 done = cand;
             }
             Err(e) if sys::errno_is(&e, libc::ENOENT) => {
-                let parent = sys::openat2(root.as_raw_fd(), &sys::cstr(&done)?, libc::O_PATH | libc::O_DIRECTORY, 0, IN_ROOT)?;
+                let parent = sys::openat2(
+                    root.as_raw_fd(),
+                    &sys::cstr(&done)?,
+                    libc::O_PATH | libc::O_DIRECTORY,
+                    0,
+                    IN_ROOT,
+                )?;
                 let name = sys::cstr(&c)?;
                 let made = if last && kind == Kind::File {
-                    sys::openat(parent.as_raw_fd(), &name, libc::O_CREAT | libc::O_EXCL | libc::O_WRONLY | libc::O_NOFOLLOW, 0o644).map(drop)
+                    sys::openat(
+                        parent.as_raw_fd(),
+                        &name,
+                        libc::O_CREAT | libc::O_EXCL | libc::O_WRONLY | libc::O_NOFOLLOW,
+                        0o644,
+                    )
+                    .map(drop)
                 } else {
                     sys::mkdirat(parent.as_raw_fd(), &name, 0o755)
                 };

@@ -23,8 +23,9 @@ pub const FSCONFIG_SET_STRING: u32 = 1;
 pub const FSCONFIG_CMD_CREATE: u32 = 6;
 
 pub use spec_translate::mounts::{
-    MOUNT_ATTR_NOATIME, MOUNT_ATTR_NODEV, MOUNT_ATTR_NODIRATIME, MOUNT_ATTR_NOEXEC, MOUNT_ATTR_NOSUID, MOUNT_ATTR_NOSYMFOLLOW, MOUNT_ATTR_RDONLY,
-    MOUNT_ATTR_RELATIME, MOUNT_ATTR_STRICTATIME, MOUNT_ATTR__ATIME,
+    MOUNT_ATTR_NOATIME, MOUNT_ATTR_NODEV, MOUNT_ATTR_NODIRATIME, MOUNT_ATTR_NOEXEC,
+    MOUNT_ATTR_NOSUID, MOUNT_ATTR_NOSYMFOLLOW, MOUNT_ATTR_RDONLY, MOUNT_ATTR_RELATIME,
+    MOUNT_ATTR_STRICTATIME, MOUNT_ATTR__ATIME,
 };
 pub const MOUNT_ATTR_IDMAP: u64 = 0x0010_0000;
 
@@ -61,7 +62,12 @@ fn fd_from(r: libc::c_long) -> io::Result<OwnedFd> {
 
 /// A C string from a Rust string; a NUL inside is an `InvalidInput` error, never a panic.
 pub fn cstr(s: &str) -> io::Result<CString> {
-    CString::new(s).map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, format!("{s:?} contains a NUL byte")))
+    CString::new(s).map_err(|_| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{s:?} contains a NUL byte"),
+        )
+    })
 }
 
 /// The `/proc/self/fd/N` path naming `fd`, for the syscalls that only take paths.
@@ -69,12 +75,30 @@ pub fn fd_path(fd: BorrowedFd<'_>) -> CString {
     CString::new(format!("/proc/self/fd/{}", fd.as_raw_fd())).expect("no NUL in a formatted number")
 }
 
-pub fn openat2(dirfd: RawFd, path: &CStr, flags: i32, mode: u32, resolve: u64) -> io::Result<OwnedFd> {
-    let how = OpenHow { flags: (flags | libc::O_CLOEXEC) as u64, mode: mode as u64, resolve };
+pub fn openat2(
+    dirfd: RawFd,
+    path: &CStr,
+    flags: i32,
+    mode: u32,
+    resolve: u64,
+) -> io::Result<OwnedFd> {
+    let how = OpenHow {
+        flags: (flags | libc::O_CLOEXEC) as u64,
+        mode: mode as u64,
+        resolve,
+    };
     // EAGAIN means a concurrent rename raced the lookup; a retry or two settles it.
     for _ in 0..16 {
         // SAFETY: `how` is a valid open_how of the size we pass; path is NUL-terminated.
-        let r = unsafe { libc::syscall(libc::SYS_openat2, dirfd, path.as_ptr(), &how as *const OpenHow, std::mem::size_of::<OpenHow>()) };
+        let r = unsafe {
+            libc::syscall(
+                libc::SYS_openat2,
+                dirfd,
+                path.as_ptr(),
+                &how as *const OpenHow,
+                std::mem::size_of::<OpenHow>(),
+            )
+        };
         match fd_from(r) {
             Err(e) if e.raw_os_error() == Some(libc::EAGAIN) => continue,
             other => return other,
@@ -90,27 +114,53 @@ pub fn open(path: &CStr, flags: i32) -> io::Result<OwnedFd> {
 
 pub fn openat(dirfd: RawFd, path: &CStr, flags: i32, mode: u32) -> io::Result<OwnedFd> {
     // SAFETY: path is NUL-terminated.
-    fd_from(unsafe { libc::openat(dirfd, path.as_ptr(), flags | libc::O_CLOEXEC, mode) } as libc::c_long)
+    fd_from(
+        unsafe { libc::openat(dirfd, path.as_ptr(), flags | libc::O_CLOEXEC, mode) }
+            as libc::c_long,
+    )
 }
 
 pub fn open_tree(dirfd: RawFd, path: &CStr, flags: u32) -> io::Result<OwnedFd> {
     // SAFETY: plain syscall with a NUL-terminated path.
-    fd_from(unsafe { libc::syscall(libc::SYS_open_tree, dirfd, path.as_ptr(), flags | OPEN_TREE_CLOEXEC) })
+    fd_from(unsafe {
+        libc::syscall(
+            libc::SYS_open_tree,
+            dirfd,
+            path.as_ptr(),
+            flags | OPEN_TREE_CLOEXEC,
+        )
+    })
 }
 
 /// Attach the detached (or move the attached) mount `from` onto the file `to`.
 pub fn move_mount_fd(from: BorrowedFd<'_>, to: BorrowedFd<'_>) -> io::Result<()> {
     // SAFETY: plain syscall; both paths are empty strings.
     check(unsafe {
-        libc::syscall(libc::SYS_move_mount, from.as_raw_fd(), c"".as_ptr(), to.as_raw_fd(), c"".as_ptr(), MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH)
+        libc::syscall(
+            libc::SYS_move_mount,
+            from.as_raw_fd(),
+            c"".as_ptr(),
+            to.as_raw_fd(),
+            c"".as_ptr(),
+            MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH,
+        )
     })
     .map(drop)
 }
 
 pub fn mount_setattr(dirfd: RawFd, path: &CStr, at_flags: u32, attr: &MountAttr) -> io::Result<()> {
     // SAFETY: attr points to a mount_attr of the size we pass.
-    check(unsafe { libc::syscall(libc::SYS_mount_setattr, dirfd, path.as_ptr(), at_flags, attr as *const MountAttr, std::mem::size_of::<MountAttr>()) })
-        .map(drop)
+    check(unsafe {
+        libc::syscall(
+            libc::SYS_mount_setattr,
+            dirfd,
+            path.as_ptr(),
+            at_flags,
+            attr as *const MountAttr,
+            std::mem::size_of::<MountAttr>(),
+        )
+    })
+    .map(drop)
 }
 
 /// mount_setattr on the mount `fd` refers to; `recursive` adds AT_RECURSIVE.
@@ -127,7 +177,12 @@ pub fn fsopen(fstype: &CStr) -> io::Result<OwnedFd> {
     fd_from(unsafe { libc::syscall(libc::SYS_fsopen, fstype.as_ptr(), FSOPEN_CLOEXEC) })
 }
 
-pub fn fsconfig(fd: BorrowedFd<'_>, cmd: u32, key: Option<&CStr>, value: Option<&CStr>) -> io::Result<()> {
+pub fn fsconfig(
+    fd: BorrowedFd<'_>,
+    cmd: u32,
+    key: Option<&CStr>,
+    value: Option<&CStr>,
+) -> io::Result<()> {
     let k = key.map_or(std::ptr::null(), |k| k.as_ptr());
     let v = value.map_or(std::ptr::null(), |v| v.as_ptr());
     // SAFETY: plain syscall; key/value are NUL-terminated or null as the command wants.
@@ -136,14 +191,35 @@ pub fn fsconfig(fd: BorrowedFd<'_>, cmd: u32, key: Option<&CStr>, value: Option<
 
 pub fn fsmount(fd: BorrowedFd<'_>, attr_flags: u64) -> io::Result<OwnedFd> {
     // SAFETY: plain syscall.
-    fd_from(unsafe { libc::syscall(libc::SYS_fsmount, fd.as_raw_fd(), FSMOUNT_CLOEXEC, attr_flags as libc::c_uint) })
+    fd_from(unsafe {
+        libc::syscall(
+            libc::SYS_fsmount,
+            fd.as_raw_fd(),
+            FSMOUNT_CLOEXEC,
+            attr_flags as libc::c_uint,
+        )
+    })
 }
 
 /// mount(2). `None` passes NULL.
-pub fn mount(src: Option<&CStr>, target: &CStr, fstype: Option<&CStr>, flags: u64, data: Option<&CStr>) -> io::Result<()> {
+pub fn mount(
+    src: Option<&CStr>,
+    target: &CStr,
+    fstype: Option<&CStr>,
+    flags: u64,
+    data: Option<&CStr>,
+) -> io::Result<()> {
     let p = |c: Option<&CStr>| c.map_or(std::ptr::null(), |c| c.as_ptr());
     // SAFETY: every pointer is NUL-terminated or null.
-    let r = unsafe { libc::mount(p(src), target.as_ptr(), p(fstype), flags as libc::c_ulong, p(data) as *const libc::c_void) };
+    let r = unsafe {
+        libc::mount(
+            p(src),
+            target.as_ptr(),
+            p(fstype),
+            flags as libc::c_ulong,
+            p(data) as *const libc::c_void,
+        )
+    };
     check(r as libc::c_long).map(drop)
 }
 
@@ -187,10 +263,18 @@ pub fn readlink_fd(fd: BorrowedFd<'_>) -> io::Result<String> {
 pub fn readlinkat(dirfd: RawFd, path: &CStr) -> io::Result<String> {
     let mut buf = vec![0u8; libc::PATH_MAX as usize + 1];
     // SAFETY: buf is writable for its length.
-    let n = unsafe { libc::readlinkat(dirfd, path.as_ptr(), buf.as_mut_ptr() as *mut libc::c_char, buf.len()) };
+    let n = unsafe {
+        libc::readlinkat(
+            dirfd,
+            path.as_ptr(),
+            buf.as_mut_ptr() as *mut libc::c_char,
+            buf.len(),
+        )
+    };
     let n = check(n as libc::c_long)? as usize;
     buf.truncate(n);
-    String::from_utf8(buf).map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "symlink target is not UTF-8"))
+    String::from_utf8(buf)
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "symlink target is not UTF-8"))
 }
 
 pub fn mkdirat(dirfd: RawFd, name: &CStr, mode: u32) -> io::Result<()> {
@@ -205,7 +289,8 @@ pub fn mknodat(dirfd: RawFd, name: &CStr, mode: u32, dev: libc::dev_t) -> io::Re
 
 pub fn symlinkat(target: &CStr, dirfd: RawFd, name: &CStr) -> io::Result<()> {
     // SAFETY: both strings are NUL-terminated.
-    check(unsafe { libc::symlinkat(target.as_ptr(), dirfd, name.as_ptr()) } as libc::c_long).map(drop)
+    check(unsafe { libc::symlinkat(target.as_ptr(), dirfd, name.as_ptr()) } as libc::c_long)
+        .map(drop)
 }
 
 pub fn unlinkat(dirfd: RawFd, name: &CStr, flags: i32) -> io::Result<()> {
@@ -215,7 +300,8 @@ pub fn unlinkat(dirfd: RawFd, name: &CStr, flags: i32) -> io::Result<()> {
 
 pub fn fchownat(dirfd: RawFd, name: &CStr, uid: u32, gid: u32, flags: i32) -> io::Result<()> {
     // SAFETY: name is NUL-terminated.
-    check(unsafe { libc::fchownat(dirfd, name.as_ptr(), uid, gid, flags) } as libc::c_long).map(drop)
+    check(unsafe { libc::fchownat(dirfd, name.as_ptr(), uid, gid, flags) } as libc::c_long)
+        .map(drop)
 }
 
 pub fn fchmodat(dirfd: RawFd, name: &CStr, mode: u32) -> io::Result<()> {
@@ -240,7 +326,8 @@ pub fn chroot(path: &CStr) -> io::Result<()> {
 
 pub fn pivot_root(new_root: &CStr, put_old: &CStr) -> io::Result<()> {
     // SAFETY: both paths are NUL-terminated.
-    check(unsafe { libc::syscall(libc::SYS_pivot_root, new_root.as_ptr(), put_old.as_ptr()) }).map(drop)
+    check(unsafe { libc::syscall(libc::SYS_pivot_root, new_root.as_ptr(), put_old.as_ptr()) })
+        .map(drop)
 }
 
 pub fn umount2(path: &CStr, flags: i32) -> io::Result<()> {

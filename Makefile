@@ -1,0 +1,51 @@
+# nucleus: build, test, lint, demo, bench.
+#
+#   make build        release build of the workspace (target/release/nucleus)
+#   make test         build, unit tests, then the integration tests (as root) against it
+#   make integration  only the integration tests; NUCLEUS_BIN=/usr/sbin/runc checks the tests
+#   make lint         rustfmt --check and clippy -D warnings
+#   make demo         run a small busybox container with nucleus
+#   make bench        hack/bench-lifecycle.sh (nucleus vs runc vs crun)
+
+CARGO ?= cargo
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
+NUCLEUS_BIN ?= $(TARGET_DIR)/release/nucleus
+# Container tests mostly wait on the kernel and child processes, so a few more threads than
+# the CI machine's 2 cores keeps it busy without starving the runtimes under test.
+TEST_THREADS ?= 4
+DEMO_DIR := $(CURDIR)/build/demo-bundle
+DEMO_ROOT := $(CURDIR)/build/demo-root
+
+.PHONY: build test unit integration lint demo bench clean
+.NOTPARALLEL:
+
+build:
+	$(CARGO) build --release
+
+unit:
+	$(CARGO) test --workspace --exclude integration
+
+test: build unit integration
+
+integration:
+	@test "$$(id -u)" = 0 || { echo "integration tests need root" >&2; exit 1; }
+	@test -x "$(NUCLEUS_BIN)" || { echo "no runtime at $(NUCLEUS_BIN) (make build)" >&2; exit 1; }
+	NUCLEUS_BIN="$(abspath $(NUCLEUS_BIN))" $(CARGO) test -p integration -- --test-threads=$(TEST_THREADS)
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+demo: build
+	rm -rf "$(DEMO_DIR)"
+	hack/mkbundle.sh "$(DEMO_DIR)" -- sh -c 'echo "Hello from a nucleus container!"; \
+		echo "hostname: $$(hostname)"; echo "id:       $$(id)"; echo "kernel:   $$(uname -srm)"; \
+		echo "pid:      $$$$ (pid 1 of its own pid namespace)"'
+	"$(NUCLEUS_BIN)" --root "$(DEMO_ROOT)" run --bundle "$(DEMO_DIR)" "demo-$$$$"
+
+bench: build
+	NUCLEUS_BIN="$(abspath $(NUCLEUS_BIN))" hack/bench-lifecycle.sh
+
+clean:
+	$(CARGO) clean
+	rm -rf build

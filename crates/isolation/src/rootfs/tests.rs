@@ -825,3 +825,45 @@ fn resolve_in_root_never_leaves_the_root() {
     );
     assert!(resolve_in_root(&r, "/missing").is_err());
 }
+
+#[test]
+fn cgroup_namespace_gets_fresh_v1_hierarchies() {
+    let b = Bundle::new();
+    let mut plan = b.plan(r#"[{"destination":"/sys/fs/cgroup","type":"cgroup","source":"cgroup","options":["ro","nosuid","noexec","nodev"]}]"#);
+    plan.namespaces = Namespaces {
+        create: vec![NsKind::Mount, NsKind::Cgroup],
+        join: vec![],
+    };
+    let root = b.rootfs().to_str().unwrap().to_string();
+    in_child(|| {
+        nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWCGROUP).map_err(|e| e.to_string())?;
+        prepare(&plan).map_err(e2s)?;
+        let m = mi();
+        let cg = find(&m, &format!("{root}/sys/fs/cgroup"))?;
+        ensure(
+            cg.fstype == "tmpfs" && cg.has_option("ro"),
+            format!("{cg:?}"),
+        )?;
+        let host_v1 = fs::read_to_string("/proc/self/cgroup")
+            .unwrap()
+            .lines()
+            .filter(|l| !l.starts_with("0::"))
+            .count();
+        let shown = m
+            .iter()
+            .filter(|e| {
+                e.fstype == "cgroup" && e.mount_point.starts_with(&format!("{root}/sys/fs/cgroup/"))
+            })
+            .collect::<Vec<_>>();
+        ensure(
+            shown.len() == host_v1,
+            format!("{} hierarchies shown, {host_v1} on the host", shown.len()),
+        )?;
+        // a fresh mount in the cgroup namespace is rooted at the namespace's cgroup
+        ensure(
+            shown.iter().all(|e| e.root == "/" && e.has_option("ro")),
+            format!("{shown:?}"),
+        )
+    })
+    .unwrap();
+}

@@ -109,6 +109,29 @@ pub fn runc_default_device_rules() -> Vec<DeviceRule> {
     ]
 }
 
+/// `r` with [`runc_default_device_rules`] appended to `devices` (what runc does at create:
+/// clients such as podman send only "deny all" and rely on the runtime for /dev/null & co).
+pub fn with_runc_default_devices(r: &LinuxResources) -> LinuxResources {
+    let mut out = r.clone();
+    let mut list = out.devices().clone().unwrap_or_default();
+    for d in runc_default_device_rules() {
+        let typ = if d.kind == 'b' {
+            LinuxDeviceType::B
+        } else {
+            LinuxDeviceType::C
+        };
+        let mut e = LinuxDeviceCgroup::default();
+        e.set_allow(true);
+        e.set_typ(Some(typ));
+        e.set_major(d.major.map(i64::from));
+        e.set_minor(d.minor.map(i64::from));
+        e.set_access(Some(d.access.clone()));
+        list.push(e);
+    }
+    out.set_devices(Some(list));
+    out
+}
+
 /// runc 1.1's `ConvertCPUSharesToCgroupV2Value`: [2, 262144] → [1, 10000]; 0 stays "unset".
 pub fn cpu_shares_to_weight(shares: u64) -> u64 {
     if shares == 0 {
@@ -817,5 +840,9 @@ mod tests {
         assert!(lines.contains(&"c 1:3 rwm".to_string()));
         assert!(lines.contains(&"c 136:* rwm".to_string()));
         assert!(lines.contains(&"b *:* m".to_string()));
+        let r = with_runc_default_devices(&res(r#"{"devices":[{"allow":false,"access":"rwm"}]}"#));
+        let rules = device_rules(&r).unwrap().unwrap();
+        assert!(rules[0].is_blanket() && !rules[0].allow);
+        assert_eq!(rules[1..], runc_default_device_rules()[..]);
     }
 }

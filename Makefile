@@ -30,7 +30,7 @@ test: build unit integration
 integration:
 	@test "$$(id -u)" = 0 || { echo "integration tests need root" >&2; exit 1; }
 	@test -x "$(NUCLEUS_BIN)" || { echo "no runtime at $(NUCLEUS_BIN) (make build)" >&2; exit 1; }
-	NUCLEUS_BIN="$(abspath $(NUCLEUS_BIN))" $(CARGO) test -p integration -- --test-threads=$(TEST_THREADS)
+	NUCLEUS_BIN="$(abspath $(NUCLEUS_BIN))" $(CARGO) test -p integration --no-fail-fast -- --test-threads=$(TEST_THREADS)
 
 lint:
 	$(CARGO) fmt --all -- --check

@@ -863,7 +863,15 @@ impl Runtime {
 
     /// `exec ID ARGS...` in the foreground.
     pub fn exec(&self, id: &str, args: &[&str]) -> Output {
-        let mut a = vec!["exec", id];
+        self.exec_with(id, &[], args)
+    }
+
+    /// `exec FLAGS... ID ARGS...` in the foreground (flags such as `--env K=V`, `--cwd`,
+    /// `--user`, `--process FILE` must precede the id).
+    pub fn exec_with(&self, id: &str, flags: &[&str], args: &[&str]) -> Output {
+        let mut a = vec!["exec"];
+        a.extend_from_slice(flags);
+        a.push(id);
         a.extend_from_slice(args);
         self.cmd(&a)
     }

@@ -442,3 +442,65 @@ fn is_rfc3339(s: &str) -> bool {
             && (rest.starts_with('+') || rest.starts_with('-'))
             && rest.as_bytes()[3] == b':'))
 }
+
+/// `exec` runs a process in a running container: its namespaces, exit code, env, cwd, user;
+/// and `exec --process FILE` as containerd/Docker/podman send it.
+#[test]
+fn exec_into_running_container() {
+    let rt = Runtime::new("exec");
+    let mut b = Bundle::new("exec");
+    b.args(&["sleep", "1000"]);
+    let id = rt.new_id();
+    rt.create(&id, &b).ok();
+    rt.start(&id).ok();
+    rt.wait_status(&id, "running");
+    let init = rt.recorded_proc(&id).expect("init recorded").pid;
+
+    let out = rt.exec(
+        &id,
+        &["sh", "-c", "hostname; readlink /proc/self/ns/pid; exit 5"],
+    );
+    assert_eq!(out.code(), 5, "{}", out.stderr_str());
+    let text = out.stdout_str();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "nucleus");
+    assert_eq!(lines[1], ns_link(&init.to_string(), "pid"));
+
+    // Flags go before the id.
+    let out = rt.cmd(&[
+        "exec",
+        "--env",
+        "FOO=bar",
+        "--cwd",
+        "/tmp",
+        "--user",
+        "1000:1000",
+        &id,
+        "sh",
+        "-c",
+        "echo $FOO; pwd; id -u; id -g",
+    ]);
+    assert_eq!(out.ok().stdout_str(), "bar\n/tmp\n1000\n1000\n");
+
+    let process = serde_json::json!({
+        "terminal": false,
+        "user": {"uid": 1000, "gid": 1000},
+        "args": ["sh", "-c", "echo from-process-file; id -u"],
+        "env": ["PATH=/bin:/usr/bin"],
+        "cwd": "/",
+        "capabilities": {"bounding": ["CAP_KILL"], "effective": ["CAP_KILL"],
+                         "permitted": ["CAP_KILL"]},
+        "noNewPrivileges": true
+    });
+    let pfile = rt.dir().join("process.json");
+    std::fs::write(&pfile, process.to_string()).expect("write process file");
+    let out = rt.cmd(&["exec", "--process", &pfile.to_string_lossy(), &id]);
+    assert_eq!(out.ok().stdout_str(), "from-process-file\n1000\n");
+
+    // exec into a stopped container fails.
+    rt.kill(&id, "KILL").ok();
+    rt.wait_status(&id, "stopped");
+    rt.exec(&id, &["true"]).failed();
+    rt.delete(&id).ok();
+    rt.assert_no_leftovers(&id, &b);
+}

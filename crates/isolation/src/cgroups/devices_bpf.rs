@@ -99,10 +99,16 @@ pub fn build_program(rules: &[DeviceRule]) -> Vec<Insn> {
         block.push(ins(ALU32_MOV_K, 0, 0, 0, i32::from(r.allow)));
         block.push(ins(JMP_EXIT, 0, 0, 0, 0));
         let len = block.len();
+        let unconditional = jumps.is_empty();
         for j in jumps {
             block[j].off = (len - j - 1) as i16;
         }
         p.extend(block);
+        if unconditional {
+            // A blanket rule decides everything left: anything after it would be unreachable,
+            // and the verifier refuses unreachable instructions.
+            return p;
+        }
     }
     p.push(ins(ALU32_MOV_K, 0, 0, 0, 0));
     p.push(ins(JMP_EXIT, 0, 0, 0, 0));
@@ -285,6 +291,27 @@ mod tests {
         }
     }
 
+    /// The verifier refuses programs with unreachable instructions: check there are none.
+    fn assert_all_reachable(p: &[Insn]) {
+        let mut seen = vec![false; p.len()];
+        let mut todo = vec![0usize];
+        while let Some(pc) = todo.pop() {
+            if pc >= p.len() || seen[pc] {
+                continue;
+            }
+            seen[pc] = true;
+            match p[pc].code {
+                JMP_EXIT => {}
+                JMP32_JNE_K | JMP32_JNE_X => {
+                    todo.push(pc + 1);
+                    todo.push(pc + 1 + p[pc].off as usize);
+                }
+                _ => todo.push(pc + 1),
+            }
+        }
+        assert!(seen.iter().all(|s| *s), "unreachable instructions in {p:?}");
+    }
+
     #[test]
     fn default_deny_last_match_wins() {
         let rules = vec![
@@ -296,6 +323,7 @@ mod tests {
             rule(false, 'c', Some(136), Some(7), "w"),
         ];
         let p = build_program(&rules);
+        assert_all_reachable(&p);
         let (c, b) = (DEV_CHAR as u32, DEV_BLOCK as u32);
         let (r, w, m) = (ACC_READ as u32, ACC_WRITE as u32, ACC_MKNOD as u32);
         assert_eq!(run(&p, c, r | w, 1, 3), 1, "/dev/null rw allowed");
@@ -323,6 +351,7 @@ mod tests {
             rule(true, 'a', None, None, "rwm"),
             rule(false, 'c', Some(1), Some(3), "rwm"),
         ]);
+        assert_all_reachable(&p);
         assert_eq!(run(&p, 2, 2, 1, 3), 0);
         assert_eq!(run(&p, 2, 2, 1, 5), 1);
         assert_eq!(run(&build_program(&[]), 2, 2, 1, 3), 0, "no rules: deny");

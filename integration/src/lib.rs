@@ -905,7 +905,7 @@ impl Runtime {
         let bundle = b.dir_str();
         let info = fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
         for line in info.lines() {
-            if line.contains(&bundle) || line.contains(id) {
+            if mentions(line, &bundle) || mentions(line, id) {
                 found.push(format!("mount left: {line}"));
             }
         }
@@ -993,7 +993,22 @@ pub fn wait_output(child: Child) -> Output {
     }
 }
 
-/// Directories under /sys/fs/cgroup/*/ (up to 4 levels deep) whose name contains `id`.
+/// True if `hay` contains `needle` as a whole name: the character after the match (if any) is
+/// not one that could continue an id (so `it-x-1` does not match `it-x-10`).
+pub fn mentions(hay: &str, needle: &str) -> bool {
+    if needle.is_empty() {
+        return false;
+    }
+    hay.match_indices(needle).any(|(i, _)| {
+        hay[i + needle.len()..]
+            .chars()
+            .next()
+            .map(|c| !(c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.'))
+            .unwrap_or(true)
+    })
+}
+
+/// Directories under /sys/fs/cgroup/*/ (up to 4 levels deep) whose name [`mentions`] `id`.
 pub fn cgroup_dirs_named(id: &str) -> Vec<PathBuf> {
     fn walk(dir: &Path, id: &str, depth: usize, found: &mut Vec<PathBuf>) {
         if depth == 0 {
@@ -1006,7 +1021,7 @@ pub fn cgroup_dirs_named(id: &str) -> Vec<PathBuf> {
                 continue;
             }
             let p = e.path();
-            if e.file_name().to_string_lossy().contains(id) {
+            if mentions(&e.file_name().to_string_lossy(), id) {
                 found.push(p.clone());
             }
             walk(&p, id, depth - 1, found);
@@ -1035,14 +1050,14 @@ pub fn processes_referring_to(bundle: &str, id: &str) -> Vec<(i32, String)> {
         let cmdline = fs::read(format!("/proc/{pid}/cmdline"))
             .map(|b| String::from_utf8_lossy(&b).replace('\0', " "))
             .unwrap_or_default();
-        if cmdline.contains(bundle) || cmdline.contains(id) {
+        if mentions(&cmdline, bundle) || mentions(&cmdline, id) {
             found.push((pid, format!("cmdline {cmdline:?}")));
             continue;
         }
         for link in ["cwd", "root"] {
             if let Ok(t) = fs::read_link(format!("/proc/{pid}/{link}")) {
                 let t = t.to_string_lossy();
-                if t.starts_with(bundle) {
+                if t == bundle || t.starts_with(&format!("{bundle}/")) {
                     found.push((pid, format!("{link} -> {t} (cmdline {cmdline:?})")));
                     break;
                 }
@@ -1100,4 +1115,40 @@ pub fn write_script(dir: &Path, name: &str, body: &str) -> PathBuf {
     drop(f);
     fs::set_permissions(&p, fs::Permissions::from_mode(0o755)).expect("chmod script");
     p
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mentions_needs_a_boundary() {
+        assert!(mentions("x it-a-1-2 y", "it-a-1-2"));
+        assert!(mentions("/tmp/nit/it-a-1-2/rootfs", "/tmp/nit/it-a-1-2"));
+        assert!(mentions("it-a-1-2", "it-a-1-2"));
+        assert!(!mentions("it-a-1-20", "it-a-1-2"));
+        assert!(!mentions("/tmp/nit/it-a-1-23/rootfs", "/tmp/nit/it-a-1-2"));
+        assert!(mentions("it-a-1-20 it-a-1-2", "it-a-1-2"));
+        assert!(!mentions("anything", ""));
+    }
+
+    #[test]
+    fn mountinfo_escapes_are_decoded() {
+        assert_eq!(unescape_mountinfo(r"/a\040b\011c\134d"), "/a b\tc\\d");
+        assert_eq!(unescape_mountinfo(r"/plain\0"), r"/plain\0");
+    }
+
+    #[test]
+    fn set_creates_intermediate_objects() {
+        let mut b = Bundle {
+            dir: PathBuf::from("/nonexistent"),
+            config: json!({"process": {}}),
+            raw: true,
+        };
+        b.set("/linux/sysctl/net.ipv4.ip_forward", json!("1"));
+        b.set("/process/user~1x", json!(1));
+        assert_eq!(b.config["linux"]["sysctl"]["net.ipv4.ip_forward"], "1");
+        assert_eq!(b.config["process"]["user/x"], 1);
+        std::mem::forget(b); // nothing on disk to remove
+    }
 }

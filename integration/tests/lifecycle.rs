@@ -504,3 +504,22 @@ fn exec_into_running_container() {
     rt.delete(&id).ok();
     rt.assert_no_leftovers(&id, &b);
 }
+
+/// The leak check itself can fail: a live container is reported (state dir, live init,
+/// cgroup), and the same container is clean once deleted.
+#[test]
+fn leak_check_sees_a_live_container() {
+    let rt = Runtime::new("leakcheck");
+    let mut b = Bundle::new("leakcheck");
+    b.args(&["sleep", "1000"]);
+    let id = rt.new_id();
+    rt.create(&id, &b).ok();
+    let found = rt.leftovers(&id, &b);
+    assert!(
+        found.iter().any(|l| l.starts_with("state dir")),
+        "{found:?}"
+    );
+    assert!(found.iter().any(|l| l.contains("still alive")), "{found:?}");
+    rt.delete(&id).ok();
+    rt.assert_no_leftovers(&id, &b);
+}

@@ -7,3 +7,15 @@ pub mod cgroups;
 pub mod landlock;
 pub mod rootfs;
 pub mod seccomp;
+
+pub mod console;
+pub mod container;
+pub mod credentials;
+pub mod error;
+pub mod exec_path;
+pub mod fds;
+pub mod fifo;
+pub mod hooks;
+pub mod namespaces;
+pub mod process_attrs;
+pub mod sync;

@@ -156,7 +156,7 @@ pub fn rlimit_number(name: &str) -> Option<u32> {
         "RLIMIT_RTPRIO" => libc::RLIMIT_RTPRIO,
         "RLIMIT_RTTIME" => libc::RLIMIT_RTTIME,
         _ => return None,
-    } as u32)
+    })
 }
 
 fn cap_list(field: &str, set: &Option<Capabilities>) -> Result<Vec<u8>> {

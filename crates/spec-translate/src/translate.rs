@@ -138,6 +138,8 @@ pub fn translate(cfg: &Config, bundle: &Path) -> Result<Plan> {
         ));
     }
     plan.landlock = crate::landlock::from_config(&cfg.raw)?;
+    // Validate the policy now, so a bad one fails before anything exists on the host.
+    crate::landlock::parse_config(&cfg.raw)?;
     check_cross_fields(&plan)?;
     Ok(plan)
 }

@@ -1,0 +1,113 @@
+//! `features`: runtime-spec features.md JSON, listing only what this build and host can do.
+
+use serde_json::json;
+
+const MOUNT_OPTIONS: &[&str] = &[
+    "async",
+    "atime",
+    "bind",
+    "defaults",
+    "dev",
+    "diratime",
+    "dirsync",
+    "exec",
+    "idmap",
+    "lazytime",
+    "loud",
+    "mand",
+    "noatime",
+    "nodev",
+    "nodiratime",
+    "noexec",
+    "nolazytime",
+    "nomand",
+    "norelatime",
+    "nostrictatime",
+    "nosuid",
+    "nosymfollow",
+    "private",
+    "ratime",
+    "rbind",
+    "rdev",
+    "rdiratime",
+    "relatime",
+    "remount",
+    "rexec",
+    "ridmap",
+    "rnoatime",
+    "rnodev",
+    "rnodiratime",
+    "rnoexec",
+    "rnorelatime",
+    "rnostrictatime",
+    "rnosuid",
+    "rnosymfollow",
+    "ro",
+    "rprivate",
+    "rrelatime",
+    "rro",
+    "rrw",
+    "rshared",
+    "rslave",
+    "rstrictatime",
+    "rsuid",
+    "rsymfollow",
+    "runbindable",
+    "rw",
+    "shared",
+    "silent",
+    "slave",
+    "strictatime",
+    "suid",
+    "symfollow",
+    "sync",
+    "unbindable",
+];
+
+/// What the cgroup code can drive on this host: v1 controllers on v1 and hybrid hosts, v2 on
+/// pure v2 hosts (and the unified hierarchy of a hybrid host), never systemd.
+fn cgroup_features() -> serde_json::Value {
+    use isolation::cgroups::Mode;
+    let mode = isolation::cgroups::detect();
+    json!({
+        "v1": matches!(mode, Mode::V1 | Mode::Hybrid),
+        "v2": matches!(mode, Mode::V2 | Mode::Hybrid),
+        "systemd": false,
+        "systemdUser": false,
+        "rdma": matches!(mode, Mode::V2),
+    })
+}
+
+pub fn features() -> serde_json::Value {
+    let caps: Vec<String> = caps::all()
+        .into_iter()
+        .map(|c| c.to_string())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    json!({
+        "ociVersionMin": "1.0.0",
+        "ociVersionMax": spec_translate::OCI_VERSION,
+        "hooks": ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"],
+        "mountOptions": MOUNT_OPTIONS,
+        "linux": {
+            "namespaces": ["cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"],
+            "capabilities": caps,
+            "cgroup": cgroup_features(),
+            "seccomp": {"enabled": false},
+            "apparmor": {"enabled": false},
+            "selinux": {"enabled": false},
+            "intelRdt": {"enabled": false},
+            "mountExtensions": {"idmap": {"enabled": true}}
+        },
+        "annotations": {
+            "io.github.nucleus.landlock": isolation::landlock::supported(),
+            "run.oci.landlock": "process.landlock policy as JSON (docs/LANDLOCK.md)"
+        }
+    })
+}
+
+pub fn print() -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(&features())?);
+    Ok(())
+}

@@ -26,7 +26,8 @@ pub struct Cli {
     #[arg(long = "systemd-cgroup", global = true)]
     pub systemd_cgroup: bool,
     /// Rootless mode: auto, true or false.
-    #[arg(long, global = true, default_value = "auto", value_parser = ["auto", "true", "false"])]
+    /// (Global, before the verb as with runc, so that `spec --rootless` keeps its meaning.)
+    #[arg(long, default_value = "auto", value_parser = ["auto", "true", "false"])]
     pub rootless: String,
     /// Ignored, for runc compatibility (criu path).
     #[arg(long, global = true, hide = true)]
@@ -109,16 +110,140 @@ pub enum Cmd {
     Spec {
         #[arg(short = 'b', long, default_value = ".")]
         bundle: PathBuf,
+        /// Generate a config for a rootless container.
         #[arg(long)]
         rootless: bool,
     },
     /// Print what this runtime supports (runtime-spec features.md).
     Features,
+    /// Run a process inside a running container.
+    Exec(ExecArgs),
+    /// Freeze every process of the container.
+    Pause { id: String },
+    /// Thaw a paused container.
+    Resume { id: String },
+    /// List the container's processes (`ps` arguments after the id).
+    Ps {
+        #[arg(short = 'f', long, default_value = "table", value_parser = ["table", "json"])]
+        format: String,
+        id: String,
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        ps_args: Vec<String>,
+    },
+    /// Change the resource limits of a container.
+    Update(UpdateArgs),
+    /// Print container events (stats, oom) as JSON lines.
+    Events {
+        /// Print one stats snapshot and exit.
+        #[arg(long)]
+        stats: bool,
+        /// Stats interval, e.g. 5s, 500ms.
+        #[arg(long, default_value = "5s")]
+        interval: String,
+        id: String,
+    },
     /// Inspect seccomp filters.
     Seccomp {
         #[command(subcommand)]
         cmd: SeccompCmd,
     },
+}
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct ExecArgs {
+    /// Unix socket that receives the pty master.
+    #[arg(long = "console-socket")]
+    pub console_socket: Option<PathBuf>,
+    /// Working directory inside the container.
+    #[arg(long)]
+    pub cwd: Option<String>,
+    /// Extra environment variables (NAME=VALUE).
+    #[arg(short = 'e', long = "env")]
+    pub env: Vec<String>,
+    /// Allocate a terminal.
+    #[arg(short = 't', long)]
+    pub tty: bool,
+    /// uid[:gid]
+    #[arg(short = 'u', long)]
+    pub user: Option<String>,
+    /// Additional gids.
+    #[arg(short = 'g', long = "additional-gids")]
+    pub additional_gids: Vec<u32>,
+    /// A process.json describing the process (other flags then refine it).
+    #[arg(short = 'p', long)]
+    pub process: Option<PathBuf>,
+    /// Detach: return at once, leaving the process running.
+    #[arg(short = 'd', long)]
+    pub detach: bool,
+    /// File to write the process pid to.
+    #[arg(long = "pid-file")]
+    pub pid_file: Option<PathBuf>,
+    /// SELinux label for the process.
+    #[arg(long = "process-label")]
+    pub process_label: Option<String>,
+    /// AppArmor profile for the process.
+    #[arg(long)]
+    pub apparmor: Option<String>,
+    /// Set no_new_privs.
+    #[arg(long = "no-new-privs")]
+    pub no_new_privs: bool,
+    /// Capabilities to add.
+    #[arg(short = 'c', long = "cap")]
+    pub cap: Vec<String>,
+    /// Pass N extra fds (3..3+N).
+    #[arg(long = "preserve-fds", default_value_t = 0)]
+    pub preserve_fds: u32,
+    /// Sub-cgroup to join ([controller:]path).
+    #[arg(long)]
+    pub cgroup: Vec<String>,
+    /// Allow exec into a paused container.
+    #[arg(long = "ignore-paused")]
+    pub ignore_paused: bool,
+    pub id: String,
+    /// The command and its arguments (not needed with --process).
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub command: Vec<String>,
+}
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct UpdateArgs {
+    /// A LinuxResources JSON file, or - for stdin.
+    #[arg(short = 'r', long)]
+    pub resources: Option<String>,
+    #[arg(long = "blkio-weight")]
+    pub blkio_weight: Option<u16>,
+    #[arg(long = "cpu-period")]
+    pub cpu_period: Option<u64>,
+    #[arg(long = "cpu-quota")]
+    pub cpu_quota: Option<i64>,
+    #[arg(long = "cpu-share", alias = "cpu-shares")]
+    pub cpu_share: Option<u64>,
+    #[arg(long = "cpu-rt-period")]
+    pub cpu_rt_period: Option<u64>,
+    #[arg(long = "cpu-rt-runtime")]
+    pub cpu_rt_runtime: Option<i64>,
+    #[arg(long = "cpuset-cpus")]
+    pub cpuset_cpus: Option<String>,
+    #[arg(long = "cpuset-mems")]
+    pub cpuset_mems: Option<String>,
+    /// Memory limit (bytes, or with k/m/g suffix).
+    #[arg(long)]
+    pub memory: Option<String>,
+    #[arg(long = "memory-reservation")]
+    pub memory_reservation: Option<String>,
+    #[arg(long = "memory-swap")]
+    pub memory_swap: Option<String>,
+    #[arg(long = "pids-limit")]
+    pub pids_limit: Option<i64>,
+    #[arg(long = "kernel-memory", hide = true)]
+    pub kernel_memory: Option<String>,
+    #[arg(long = "kernel-memory-tcp", hide = true)]
+    pub kernel_memory_tcp: Option<String>,
+    #[arg(long = "l3-cache-schema", hide = true)]
+    pub l3_cache_schema: Option<String>,
+    #[arg(long = "mem-bw-schema", hide = true)]
+    pub mem_bw_schema: Option<String>,
+    pub id: String,
 }
 
 #[derive(Subcommand, Debug)]

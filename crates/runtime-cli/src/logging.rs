@@ -47,16 +47,24 @@ fn emit(level: &str, msg: &str) {
     }
 }
 
-/// An error: always one line on stderr (what a person reads), and a log line.
+/// An error: always one line on stderr, in runc's text form (`time=… level=error msg="…"`)
+/// or as a JSON line with --log-format json, plus a line in the --log file when there is one.
 pub fn error(msg: &str) {
-    let to_stderr_already = LOGGER
-        .get()
-        .map(|l| l.file.is_none() && l.json)
-        .unwrap_or(false);
-    if !to_stderr_already {
-        eprintln!("nucleus: {msg}");
+    let text = || {
+        eprintln!(
+            "time=\"{}\" level=error msg={msg:?}",
+            crate::timefmt::now_rfc3339()
+        )
+    };
+    match LOGGER.get() {
+        Some(l) if l.file.is_none() && l.json => emit("error", msg),
+        Some(l) if l.file.is_none() => text(),
+        Some(_) => {
+            text();
+            emit("error", msg);
+        }
+        None => eprintln!("nucleus: {msg}"),
     }
-    emit("error", msg);
 }
 
 pub fn warn(msg: &str) {

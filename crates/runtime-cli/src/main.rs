@@ -24,7 +24,7 @@ fn dispatch(cli: &Cli) -> anyhow::Result<i32> {
         Cli::command().print_help()?;
         return Ok(0);
     };
-    if matches!(cmd, Cmd::Create(_) | Cmd::Run { .. }) {
+    if matches!(cmd, Cmd::Create(_) | Cmd::Run { .. } | Cmd::Exec(_)) {
         selfclone::ensure_sealed()?;
     }
     match cmd {
@@ -43,6 +43,20 @@ fn dispatch(cli: &Cli) -> anyhow::Result<i32> {
         Cmd::State { id } => commands::state::state(&cli.root, id).map(|_| 0),
         Cmd::List { format, quiet } => commands::list::list(&cli.root, format, *quiet).map(|_| 0),
         Cmd::Spec { bundle, rootless } => commands::spec::spec(bundle, *rootless).map(|_| 0),
+        Cmd::Exec(a) => commands::exec::exec(cli, a),
+        Cmd::Pause { id } => commands::pause::pause(&cli.root, id).map(|_| 0),
+        Cmd::Resume { id } => commands::pause::resume(&cli.root, id).map(|_| 0),
+        Cmd::Ps {
+            format,
+            id,
+            ps_args,
+        } => commands::ps::ps(&cli.root, id, format, ps_args).map(|_| 0),
+        Cmd::Update(a) => commands::update::update(&cli.root, a).map(|_| 0),
+        Cmd::Events {
+            stats,
+            interval,
+            id,
+        } => commands::events::events(&cli.root, id, *stats, interval).map(|_| 0),
         Cmd::Features => commands::features::print().map(|_| 0),
         Cmd::Seccomp {
             cmd: SeccompCmd::Compile { arch, format, file },

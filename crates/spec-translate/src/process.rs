@@ -64,6 +64,30 @@ pub fn translate(p: &oci_spec::runtime::Process) -> Result<Process> {
             ));
         }
     }
+    // (uid_t)-1 means "leave unchanged" to setresuid: it must never reach the kernel.
+    if user.uid() == u32::MAX {
+        return Err(TranslateError::new(
+            "process.user.uid",
+            "4294967295 is not a valid uid",
+        ));
+    }
+    if user.gid() == u32::MAX {
+        return Err(TranslateError::new(
+            "process.user.gid",
+            "4294967295 is not a valid gid",
+        ));
+    }
+    if user
+        .additional_gids()
+        .iter()
+        .flatten()
+        .any(|g| *g == u32::MAX)
+    {
+        return Err(TranslateError::new(
+            "process.user.additionalGids",
+            "4294967295 is not a valid gid",
+        ));
+    }
     let console_size = p.console_size().map(|b| {
         (
             b.height().min(u16::MAX as u64) as u16,

@@ -165,16 +165,17 @@ fn personality(p: &oci_spec::runtime::LinuxPersonality) -> Result<u64> {
 /// building the container, so refuse them before anything exists.
 fn check_cross_fields(plan: &Plan) -> Result<()> {
     let ns = &plan.namespaces;
-    if plan.hostname.is_some() && !ns.creates(NsKind::Uts) {
+    let has = |k: NsKind| ns.creates(k) || ns.joins(k).is_some();
+    if plan.hostname.is_some() && !has(NsKind::Uts) {
         return Err(TranslateError::new(
             "hostname",
-            "setting the hostname needs a new uts namespace",
+            "setting the hostname needs a uts namespace of the container's own",
         ));
     }
-    if plan.domainname.is_some() && !ns.creates(NsKind::Uts) {
+    if plan.domainname.is_some() && !has(NsKind::Uts) {
         return Err(TranslateError::new(
             "domainname",
-            "setting the domainname needs a new uts namespace",
+            "setting the domainname needs a uts namespace of the container's own",
         ));
     }
     if ns.creates(NsKind::User) && (plan.uid_mappings.is_empty() || plan.gid_mappings.is_empty()) {
@@ -229,7 +230,7 @@ fn check_sysctl(key: &str, ns: &crate::plan::Namespaces) -> Result<()> {
     {
         return Err(TranslateError::new(field, "is not a sysctl name"));
     }
-    let own = |k: NsKind| ns.creates(k);
+    let own = |k: NsKind| ns.creates(k) || ns.joins(k).is_some();
     let ipc = matches!(
         key,
         "kernel.msgmax"

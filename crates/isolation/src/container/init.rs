@@ -16,10 +16,11 @@ pub(super) fn run(
     opts: &CreateOptions,
     ch: Channel,
     console: Option<OwnedFd>,
+    fifo: crate::fifo::InitEnd,
     ns: NsSetup,
 ) -> ! {
     let mut ready_sent = false;
-    let err = match build(plan, opts, &ch, console, ns, &mut ready_sent) {
+    let err = match build(plan, opts, &ch, console, fifo, ns, &mut ready_sent) {
         Ok(never) => match never {},
         Err(e) => e,
     };
@@ -112,12 +113,14 @@ fn build(
     opts: &CreateOptions,
     ch: &Channel,
     console: Option<OwnedFd>,
+    fifo: crate::fifo::InitEnd,
     ns: NsSetup,
     ready_sent: &mut bool,
 ) -> Result<Never> {
     reset_signals();
     let mut keep: Vec<i32> = (0..3 + opts.preserve_fds as i32).collect();
     keep.push(ch.raw());
+    keep.push(fifo.raw());
     keep.extend(console.as_ref().map(|c| c.as_raw_fd()));
     keep.extend(ns.joins.iter().map(|(_, fd)| fd.as_raw_fd()));
     crate::fds::close_all_except(&keep);
@@ -151,11 +154,14 @@ fn build(
 
     ch.send(&Msg::RunCreateRuntimeHooks)?;
     ch.expect(&Msg::HooksDone)?;
-    crate::hooks::run_all("createContainer", &plan.hooks.create_container, &state)?;
+    crate::hooks::run_all(
+        "createContainer",
+        &plan.hooks.create_container,
+        &container_view(&state, "creating"),
+    )?;
 
     // Everything that needs the host's /proc happens before pivot_root.
     let last_cap = crate::credentials::last_cap();
-    let fifo = crate::fifo::InitEnd::open(opts.state_dir)?;
     crate::process_attrs::set_oom_score_adj(p)?;
 
     crate::rootfs::pivot(plan, opts.no_pivot).map_err(|e| Error::new(e.to_string()))?;
@@ -212,7 +218,7 @@ fn build(
     }
     let prog = crate::exec_path::resolve(&p.args[0], &p.env)?;
     let argv = cstrings(&p.args)?;
-    let envp = cstrings(&p.env)?;
+    let envp = cstrings(&with_home(&p.env, p.uid))?;
     let prog_c = CString::new(prog).map_err(|_| Error::new("program path contains a NUL byte"))?;
 
     crate::fds::cloexec_from(3 + opts.preserve_fds)?;
@@ -222,7 +228,11 @@ fn build(
     *ready_sent = true;
 
     fifo.wait_for_start()?;
-    crate::hooks::run_all("startContainer", &plan.hooks.start_container, &state)?;
+    crate::hooks::run_all(
+        "startContainer",
+        &plan.hooks.start_container,
+        &container_view(&state, "created"),
+    )?;
     if let Some(sp) = &plan.seccomp {
         if p.no_new_privileges && !sp.uses_notify {
             // As late as possible: nothing of ours runs under the filter.
@@ -232,6 +242,32 @@ fn build(
     crate::process_attrs::set_umask(p);
     crate::process_attrs::set_personality(plan)?;
     exec(&prog_c, &argv, &envp)
+}
+
+/// The state as hooks inside the container see it: the pid is ours as the container sees it.
+fn container_view(state: &str, status: &str) -> String {
+    let mut v: serde_json::Value = serde_json::from_str(state).unwrap_or_default();
+    v["pid"] = serde_json::json!(unsafe { libc::getpid() });
+    v["status"] = serde_json::json!(status);
+    v.to_string()
+}
+
+/// runc sets HOME from the container's /etc/passwd when the config does not.
+fn with_home(env: &[String], uid: u32) -> Vec<String> {
+    if env.iter().any(|e| e.starts_with("HOME=")) {
+        return env.to_vec();
+    }
+    let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+    let home = passwd
+        .lines()
+        .find_map(|l| {
+            let f: Vec<&str> = l.split(':').collect();
+            (f.len() >= 6 && f[2] == uid.to_string()).then(|| f[5].to_string())
+        })
+        .unwrap_or_else(|| "/".to_string());
+    let mut out = env.to_vec();
+    out.push(format!("HOME={home}"));
+    out
 }
 
 fn install_seccomp(sp: &spec_translate::seccomp::SeccompPlan, ch: &Channel) -> Result<()> {

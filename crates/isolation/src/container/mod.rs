@@ -79,7 +79,9 @@ pub fn create(plan: &Plan, opts: &CreateOptions) -> Result<Created> {
             "process.terminal is true but no --console-socket was given",
         ));
     }
-    let child = spawn::spawn(plan, opts, &parent_end, child_end, console)?;
+    // Opened here, on the host and before any user namespace, so the init can hold it.
+    let fifo = crate::fifo::InitEnd::open(opts.state_dir)?;
+    let child = spawn::spawn(plan, opts, &parent_end, child_end, console, fifo)?;
     let pid = child.pid;
     match drive(plan, opts, &parent_end, &child) {
         Ok(listener) => Ok(Created {

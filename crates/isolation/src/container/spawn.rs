@@ -60,6 +60,7 @@ pub(super) fn spawn(
     parent_end: &Channel,
     child_end: Channel,
     console: Option<OwnedFd>,
+    fifo: crate::fifo::InitEnd,
 ) -> Result<Child> {
     let ns = &plan.namespaces;
     // Open every namespace to join now, on the host: a bad path fails before anything exists.
@@ -110,7 +111,14 @@ pub(super) fn spawn(
     } as i32;
     if pid == 0 {
         let _ = parent_end; // the child never uses the parent's end; it is CLOEXEC and closed at exec
-        super::init::run(plan, opts, child_end, console, NsSetup { joins, fast });
+        super::init::run(
+            plan,
+            opts,
+            child_end,
+            console,
+            fifo,
+            NsSetup { joins, fast },
+        );
     }
     let clone_err = if pid < 0 {
         Some(Error::last_os("clone the container process"))
@@ -125,6 +133,7 @@ pub(super) fn spawn(
     }
     drop(child_end);
     drop(console);
+    drop(fifo);
     let child = Child {
         pid,
         init: Cell::new(pid),

@@ -248,7 +248,7 @@ pub fn mount_fs_at(
     flags: u64,
     data: &str,
 ) -> Result<()> {
-    let what = || format!("mount {fstype}");
+    let what = || format!("mount {fstype} from {source:?}");
     let src = sys::cstr(source).map_err(ctx(what))?;
     let typ = sys::cstr(fstype).map_err(ctx(what))?;
     let d = sys::cstr(data).map_err(ctx(what))?;

@@ -65,12 +65,12 @@ pub fn is_nucleus() -> bool {
 }
 
 /// Upper bound for any single runtime command or wait: a hang guard, not a performance
-/// assertion. `NUCLEUS_IT_TIMEOUT_SECS` overrides the default of 60 s.
+/// assertion. `NUCLEUS_IT_TIMEOUT_SECS` overrides the default of 30 s.
 pub fn timeout() -> Duration {
     let secs = std::env::var("NUCLEUS_IT_TIMEOUT_SECS")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(60);
+        .unwrap_or(30);
     Duration::from_secs(secs)
 }
 
@@ -157,19 +157,25 @@ pub fn status_code(status: &ExitStatus) -> i32 {
 }
 
 /// Waits for `child` up to [`timeout`]; SIGKILLs it and panics on timeout. Returns its status.
-pub fn wait_child(mut child: Child, what: &str) -> ExitStatus {
+pub fn wait_child(child: Child, what: &str) -> ExitStatus {
+    wait_child_for(child, timeout())
+        .unwrap_or_else(|| panic!("{what} did not exit within {:?} (killed)", timeout()))
+}
+
+/// Waits for `child` up to `limit`; SIGKILLs it and returns None on timeout.
+pub fn wait_child_for(mut child: Child, limit: Duration) -> Option<ExitStatus> {
     let pid = child.id() as i32;
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         let _ = tx.send(child.wait());
     });
-    match rx.recv_timeout(timeout()) {
-        Ok(Ok(status)) => status,
-        Ok(Err(e)) => panic!("waiting for {what}: {e}"),
+    match rx.recv_timeout(limit) {
+        Ok(Ok(status)) => Some(status),
+        Ok(Err(e)) => panic!("waiting for child {pid}: {e}"),
         Err(_) => {
             // SAFETY: plain kill(2) on the pid of our own unreaped child.
             unsafe { libc::kill(pid, libc::SIGKILL) };
-            panic!("{what} did not exit within {:?} (killed)", timeout());
+            None
         }
     }
 }
@@ -178,6 +184,19 @@ pub fn wait_child(mut child: Child, what: &str) -> ExitStatus {
 /// `<dir>/<tag>.out|.err`; waits (hang guard: [`timeout`]) and returns the files' contents.
 /// Processes left behind by the command (a created container) may keep writing to the files.
 pub fn run_to_files(cmd: &mut Command, dir: &Path, tag: &str, stdin: Option<&[u8]>) -> Output {
+    let what = format!("{cmd:?}");
+    run_to_files_for(cmd, dir, tag, stdin, timeout())
+        .unwrap_or_else(|| panic!("{what} did not exit within {:?} (killed)", timeout()))
+}
+
+/// Like [`run_to_files`] with an explicit limit; None (after SIGKILL) on timeout.
+pub fn run_to_files_for(
+    cmd: &mut Command,
+    dir: &Path,
+    tag: &str,
+    stdin: Option<&[u8]>,
+    limit: Duration,
+) -> Option<Output> {
     let out_path = dir.join(format!("{tag}.out"));
     let err_path = dir.join(format!("{tag}.err"));
     let out = File::create(&out_path).expect("create stdout file");
@@ -193,12 +212,12 @@ pub fn run_to_files(cmd: &mut Command, dir: &Path, tag: &str, stdin: Option<&[u8
     cmd.stdin(input).stdout(out).stderr(err);
     let what = format!("{cmd:?}");
     let child = cmd.spawn().unwrap_or_else(|e| panic!("spawn {what}: {e}"));
-    let status = wait_child(child, &what);
-    Output {
+    let status = wait_child_for(child, limit)?;
+    Some(Output {
         status,
         stdout: fs::read(&out_path).unwrap_or_default(),
         stderr: fs::read(&err_path).unwrap_or_default(),
-    }
+    })
 }
 
 /// Like [`wait_until`], but gives up early (returning false) once `child` has exited: a
@@ -694,7 +713,14 @@ impl Runtime {
 
     /// Remembers the container init process of `id` (via `state`) for cleanup and leak checks.
     fn remember_pid(&self, id: &str) {
-        let out = self.cmd(&["state", id]);
+        // Never panics: a runtime whose `state` hangs fails the test's own calls instead.
+        let tag = self.next_tag("state-remember");
+        let mut c = self.command();
+        c.args(["state", id]);
+        let Some(out) = run_to_files_for(&mut c, &self.dir, &tag, None, Duration::from_secs(10))
+        else {
+            return;
+        };
         if !out.status.success() {
             return;
         }
@@ -967,6 +993,20 @@ impl Drop for Runtime {
                     // SAFETY: kill(2) of a process we identified by pid and start time.
                     unsafe { libc::kill(p.pid, libc::SIGKILL) };
                 }
+            }
+        }
+        // Last resort for a runtime that could neither report nor delete its containers: its
+        // own processes carry `--root <our unique root>` (or one of our unique ids) on their
+        // command line.
+        let root = self.root.to_string_lossy().into_owned();
+        for (pid, _) in processes_referring_to(&root, &root) {
+            // SAFETY: kill(2) of a process whose cmdline names this test's private root.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
+        for id in &ids {
+            for (pid, _) in processes_referring_to(&self.dir.to_string_lossy(), id) {
+                // SAFETY: kill(2) of a process whose cmdline names this test's unique id.
+                unsafe { libc::kill(pid, libc::SIGKILL) };
             }
         }
         if std::env::var_os("NUCLEUS_IT_KEEP").is_none() {

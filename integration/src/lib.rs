@@ -99,6 +99,28 @@ pub fn unique_dir(test: &str) -> PathBuf {
     dir
 }
 
+/// A temporary directory removed (after detaching any mounts under it) on drop.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    /// A fresh empty directory named after `test`.
+    pub fn new(test: &str) -> TempDir {
+        TempDir(unique_dir(test))
+    }
+    /// Its path.
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        if std::env::var_os("NUCLEUS_IT_KEEP").is_none() {
+            remove_tree(&self.0);
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Output helpers
 

@@ -95,9 +95,9 @@ fn capabilities_custom_sets_and_ambient() {
 /// /proc/self/mountinfo shows the rootfs as / and every configured mount with its type.
 #[test]
 fn mountinfo_shows_configured_mounts() {
-    let host_dir = unique_dir("mountsrc");
-    fs::write(host_dir.join("hello"), "from-host\n").expect("write");
-    let host_s = host_dir.to_string_lossy().into_owned();
+    let host_dir = TempDir::new("mountsrc");
+    fs::write(host_dir.path().join("hello"), "from-host\n").expect("write");
+    let host_s = host_dir.path().to_string_lossy().into_owned();
     let mut bundle_dir = String::new();
     let out = sh_in(
         "mountinfo",
@@ -117,7 +117,7 @@ fn mountinfo_shows_configured_mounts() {
             );
         },
     );
-    remove_tree(&host_dir);
+    drop(host_dir);
     let parts: Vec<&str> = out.split("---\n").collect();
     assert_eq!(parts.len(), 3, "{out}");
     let mounts: Vec<Vec<&str>> = parts[0].lines().map(|l| l.split(' ').collect()).collect();

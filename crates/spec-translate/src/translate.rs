@@ -44,9 +44,47 @@ pub fn parse_spec(text: &str) -> Result<Config> {
             "config.json must hold a JSON object",
         ));
     }
-    let spec: Spec = serde_json::from_value(raw.clone())
-        .map_err(|e| TranslateError::new("", format!("config.json: {e}")))?;
+    let spec: Spec = serde_json::from_value(raw.clone()).map_err(|e| locate_error(&raw, e))?;
     Ok(Config { spec, raw })
+}
+
+/// Name the field a deserialisation error comes from. oci-spec's `Spec` loses the path, so
+/// each top-level section is parsed again on its own, with serde_path_to_error tracking the
+/// path inside it: `process.user.uid: invalid value: integer -1, expected u32`.
+fn locate_error(raw: &serde_json::Value, whole: serde_json::Error) -> TranslateError {
+    use oci_spec::runtime as r;
+    fn probe<T: serde::de::DeserializeOwned>(
+        key: &str,
+        v: &serde_json::Value,
+    ) -> Option<TranslateError> {
+        match serde_path_to_error::deserialize::<_, T>(v.clone()) {
+            Ok(_) => None,
+            Err(e) => {
+                let inner = e.path().to_string();
+                let field = if inner == "." {
+                    key.to_string()
+                } else {
+                    format!("{key}.{inner}")
+                };
+                Some(TranslateError::new(field, e.into_inner().to_string()))
+            }
+        }
+    }
+    let obj = raw.as_object();
+    let get = |k: &str| obj.and_then(|o| o.get(k));
+    let found = None
+        .or_else(|| get("ociVersion").and_then(|v| probe::<String>("ociVersion", v)))
+        .or_else(|| get("process").and_then(|v| probe::<r::Process>("process", v)))
+        .or_else(|| get("root").and_then(|v| probe::<r::Root>("root", v)))
+        .or_else(|| get("mounts").and_then(|v| probe::<Vec<r::Mount>>("mounts", v)))
+        .or_else(|| get("hooks").and_then(|v| probe::<r::Hooks>("hooks", v)))
+        .or_else(|| get("linux").and_then(|v| probe::<r::Linux>("linux", v)))
+        .or_else(|| {
+            get("annotations")
+                .and_then(|v| probe::<std::collections::HashMap<String, String>>("annotations", v))
+        })
+        .or_else(|| get("hostname").and_then(|v| probe::<String>("hostname", v)));
+    found.unwrap_or_else(|| TranslateError::new("", format!("config.json: {whole}")))
 }
 
 fn abs_bundle_path(bundle: &Path, p: &Path) -> PathBuf {
@@ -270,4 +308,27 @@ fn check_sysctl(key: &str, ns: &crate::plan::Namespaces) -> Result<()> {
         field,
         "is not namespaced: setting it would change the host",
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn type_errors_name_their_field() {
+        let base = r#"{"ociVersion":"1.0.2","root":{"path":"rootfs"},"process":{"cwd":"/","args":["sh"],"user":{"uid":UID,"gid":0}}}"#;
+        let e = parse_spec(&base.replace("UID", "-1")).err().unwrap();
+        assert!(e.to_string().contains("process.user.uid"), "{e}");
+        let e = parse_spec(&base.replace("UID", "0").replace(r#"["sh"]"#, r#""sh""#))
+            .err()
+            .unwrap();
+        assert!(e.to_string().contains("process.args"), "{e}");
+        let e = parse_spec(&base.replace("UID", "0").replace(
+            r#""root""#,
+            r#""linux":{"devices":[{"path":"/dev/x","type":"z"}]},"root""#,
+        ))
+        .err()
+        .unwrap();
+        assert!(e.to_string().contains("linux.devices[0].type"), "{e}");
+    }
 }

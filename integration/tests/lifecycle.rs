@@ -348,8 +348,12 @@ fn unknown_id_errors() {
         let err = out.stderr_str();
         assert!(err.contains("does not exist"), "{args:?}: {err}");
         if is_nucleus() {
+            // The message is `container "ID" does not exist`; the text log format quotes
+            // the msg value and escapes its inner quotes.
+            let plain = format!("container \"{id}\" does not exist");
+            let escaped = format!("container \\\"{id}\\\" does not exist");
             assert!(
-                err.contains(&format!("container \"{id}\" does not exist")),
+                err.contains(&plain) || err.contains(&escaped),
                 "{args:?}: {err}"
             );
         }

@@ -12,6 +12,7 @@ mod timefmt;
 
 use clap::{CommandFactory, FromArgMatches};
 use cli::{Cli, Cmd, SeccompCmd};
+use std::path::Path;
 
 fn version() {
     println!("nucleus version {}", env!("CARGO_PKG_VERSION"));
@@ -25,7 +26,7 @@ fn dispatch(cli: &Cli) -> anyhow::Result<i32> {
         return Ok(0);
     };
     if matches!(cmd, Cmd::Create(_) | Cmd::Run { .. } | Cmd::Exec(_)) {
-        selfclone::ensure_sealed()?;
+        selfclone::ensure_sealed(Path::new("/run/.nucleus-exe-lower"))?;
     }
     match cmd {
         Cmd::Create(a) => commands::create::create(cli, a).map(|_| 0),

@@ -3,17 +3,25 @@
 //!
 //! Every process nucleus puts into a container is a fork of nucleus, so until it execs the
 //! user's program its /proc/PID/exe is this binary, and a `#!/proc/self/exe` entrypoint would
-//! even run it inside the container. Before forking into a container, nucleus therefore runs
-//! from a sealed, read-only memfd copy of itself (as runc and crun do): what the container can
-//! reach is that copy, which no one can write. The copy is skipped when the binary already sits
-//! on a read-only mount, where no write can succeed anyway (the fast path for installs that
-//! care about the extra millisecond).
+//! even run it inside the container. Before forking into a container, nucleus therefore
+//! re-executes itself from a file nobody can write:
+//!
+//! 1. First choice (runc 1.2's idea): the binary seen through a private, *detached* overlayfs
+//!    mount with no upper layer. Overlayfs without an upper layer is read-only whatever its
+//!    mount flags, so even a clone of that mount made read-write cannot be written through;
+//!    the mount is never attached anywhere and vanishes with the last process using it. No
+//!    copy is made and the page cache is shared, so this costs one exec.
+//! 2. Fallback (crun's way): a sealed memfd copy of the binary.
+//!
+//! Nothing is done when the binary already runs from a sealed memfd or a read-only mount.
 
 use anyhow::{anyhow, Result};
 use std::ffi::CString;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::path::Path;
 
 const MEMFD_NAME: &std::ffi::CStr = c"nucleus";
+/// Set across the re-exec so the new image does not try again.
 const MARK: &str = "_NUCLEUS_SEALED_EXE";
 
 /// True when /proc/self/exe cannot be written: a sealed memfd, or a read-only mount.
@@ -31,26 +39,98 @@ fn already_safe() -> bool {
     unsafe { libc::fstatvfs(fd.as_raw_fd(), &mut vfs) == 0 && vfs.f_flag & libc::ST_RDONLY != 0 }
 }
 
-/// Re-run the current command from a sealed copy unless it is already safe. Returns only when
-/// no re-exec was needed (or possible: the error says why).
-pub fn ensure_sealed() -> Result<()> {
-    if std::env::var_os(MARK).is_some() {
-        std::env::remove_var(MARK);
-        return Ok(());
+fn fd_or_err(ret: libc::c_long, what: &str) -> Result<OwnedFd> {
+    if ret < 0 {
+        return Err(anyhow!("{what}: {}", std::io::Error::last_os_error()));
     }
-    if already_safe() {
-        return Ok(());
+    Ok(unsafe { OwnedFd::from_raw_fd(ret as i32) })
+}
+
+/// Open the running binary through a detached, read-only overlayfs. `scratch` is an empty
+/// directory on the host: overlayfs needs two lower layers that do not overlap.
+fn open_through_overlay(scratch: &Path) -> Result<OwnedFd> {
+    const FSOPEN_CLOEXEC: u32 = 1;
+    const FSCONFIG_SET_STRING: u32 = 1;
+    const FSCONFIG_CMD_CREATE: u32 = 6;
+    const FSMOUNT_CLOEXEC: u32 = 1;
+    const MOUNT_ATTR_RDONLY: u32 = 1;
+    const MOUNT_ATTR_NOSUID: u32 = 2;
+    const MOUNT_ATTR_NODEV: u32 = 4;
+    let exe = std::fs::read_link("/proc/self/exe")?;
+    let (Some(dir), Some(name)) = (exe.parent(), exe.file_name()) else {
+        return Err(anyhow!("odd executable path {}", exe.display()));
+    };
+    std::fs::create_dir_all(scratch)?;
+    let lower = format!("{}:{}", dir.display(), scratch.display());
+    if lower.contains(',') {
+        return Err(anyhow!("a path with a comma cannot be an overlay layer"));
     }
-    let memfd = unsafe {
-        libc::memfd_create(
-            MEMFD_NAME.as_ptr(),
-            libc::MFD_CLOEXEC | libc::MFD_ALLOW_SEALING,
+    let fs = fd_or_err(
+        unsafe { libc::syscall(libc::SYS_fsopen, c"overlay".as_ptr(), FSOPEN_CLOEXEC) },
+        "fsopen overlay",
+    )?;
+    let val = CString::new(lower)?;
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_fsconfig,
+            fs.as_raw_fd(),
+            FSCONFIG_SET_STRING,
+            c"lowerdir".as_ptr(),
+            val.as_ptr(),
+            0,
         )
     };
-    if memfd < 0 {
-        return Err(anyhow!("memfd_create: {}", std::io::Error::last_os_error()));
+    if r < 0 {
+        return Err(anyhow!(
+            "overlay lowerdir: {}",
+            std::io::Error::last_os_error()
+        ));
     }
-    let memfd = unsafe { OwnedFd::from_raw_fd(memfd) };
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_fsconfig,
+            fs.as_raw_fd(),
+            FSCONFIG_CMD_CREATE,
+            0usize,
+            0usize,
+            0,
+        )
+    };
+    if r < 0 {
+        return Err(anyhow!(
+            "create overlay: {}",
+            std::io::Error::last_os_error()
+        ));
+    }
+    let attrs = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+    let mnt = fd_or_err(
+        unsafe { libc::syscall(libc::SYS_fsmount, fs.as_raw_fd(), FSMOUNT_CLOEXEC, attrs) },
+        "fsmount overlay",
+    )?;
+    let cname = CString::new(name.as_encoded_bytes())?;
+    fd_or_err(
+        unsafe {
+            libc::openat(
+                mnt.as_raw_fd(),
+                cname.as_ptr(),
+                libc::O_RDONLY | libc::O_CLOEXEC,
+            )
+        } as libc::c_long,
+        "open binary through overlay",
+    )
+}
+
+/// The fallback: a sealed memfd copy of the binary.
+fn open_sealed_copy() -> Result<OwnedFd> {
+    let memfd = fd_or_err(
+        unsafe {
+            libc::memfd_create(
+                MEMFD_NAME.as_ptr(),
+                libc::MFD_CLOEXEC | libc::MFD_ALLOW_SEALING,
+            )
+        } as libc::c_long,
+        "memfd_create",
+    )?;
     let mut src =
         std::fs::File::open("/proc/self/exe").map_err(|e| anyhow!("open /proc/self/exe: {e}"))?;
     let mut dst = std::fs::File::from(memfd);
@@ -62,6 +142,24 @@ pub fn ensure_sealed() -> Result<()> {
             std::io::Error::last_os_error()
         ));
     }
+    Ok(OwnedFd::from(dst))
+}
+
+/// Re-run the current command from an unwritable file unless it already is one. Returns only
+/// when no re-exec was needed (or possible: the error says why). `scratch` is an empty
+/// root-owned directory used as the overlay's second layer.
+pub fn ensure_sealed(scratch: &Path) -> Result<()> {
+    if std::env::var_os(MARK).is_some() {
+        std::env::remove_var(MARK);
+        return Ok(());
+    }
+    if already_safe() {
+        return Ok(());
+    }
+    let exe = match open_through_overlay(scratch) {
+        Ok(fd) => fd,
+        Err(_) => open_sealed_copy()?,
+    };
     let args: Vec<CString> = std::env::args_os()
         .map(|a| CString::new(a.into_encoded_bytes()).unwrap_or_default())
         .collect();
@@ -78,9 +176,9 @@ pub fn ensure_sealed() -> Result<()> {
     env.push(CString::new(format!("{MARK}=1")).unwrap_or_default());
     let mut envp: Vec<*const libc::c_char> = env.iter().map(|e| e.as_ptr()).collect();
     envp.push(std::ptr::null());
-    unsafe { libc::fexecve(dst.as_raw_fd(), argv.as_ptr(), envp.as_ptr()) };
+    unsafe { libc::fexecve(exe.as_raw_fd(), argv.as_ptr(), envp.as_ptr()) };
     Err(anyhow!(
-        "re-exec from the sealed copy: {}",
+        "re-exec from the sealed binary: {}",
         std::io::Error::last_os_error()
     ))
 }

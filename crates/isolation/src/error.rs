@@ -14,10 +14,44 @@ impl Error {
     }
     /// `what: <strerror(errno)>` for the calling thread's last OS error.
     pub fn last_os(what: impl fmt::Display) -> Self {
-        Error::new(format!("{what}: {}", std::io::Error::last_os_error()))
+        Error::io(what, std::io::Error::last_os_error())
     }
     pub fn io(what: impl fmt::Display, e: std::io::Error) -> Self {
-        Error::new(format!("{what}: {e}"))
+        Error::new(format!("{what}: {}", errno_text(&e)))
+    }
+}
+
+/// An OS error worded as runc (Go's syscall package) words it: "no such file or directory",
+/// not Rust's "No such file or directory (os error 2)". Clients match these words: Docker
+/// turns a create error naming the command plus "no such file or directory" into exit 127,
+/// "permission denied" into 126, and it compares case-sensitively.
+pub fn errno_text(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    let Some(code) = e.raw_os_error() else {
+        return text;
+    };
+    let bare = text
+        .strip_suffix(&format!(" (os error {code})"))
+        .unwrap_or(&text);
+    let mut chars = bare.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => bare.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn os_errors_read_like_go() {
+        let e = std::io::Error::from_raw_os_error(libc::ENOENT);
+        assert_eq!(errno_text(&e), "no such file or directory");
+        let e = std::io::Error::from_raw_os_error(libc::EACCES);
+        assert_eq!(Error::io("open /x", e).msg, "open /x: permission denied");
+        let e = std::io::Error::other("Custom text");
+        assert_eq!(errno_text(&e), "Custom text");
     }
 }
 

@@ -12,6 +12,7 @@ pub mod console;
 pub mod container;
 pub mod credentials;
 pub mod error;
+pub mod exec;
 pub mod exec_path;
 pub mod fds;
 pub mod fifo;

@@ -9,6 +9,7 @@ mod selfclone;
 mod signals;
 mod state;
 mod timefmt;
+mod tty;
 
 use clap::{CommandFactory, FromArgMatches};
 use cli::{Cli, Cmd, SeccompCmd};

@@ -29,6 +29,13 @@ const FORWARDED: &[i32] = &[
     libc::SIGSYS,
 ];
 
+/// The forwarded signals plus SIGCHLD: what a foreground `run` or `exec` blocks and waits for.
+pub(crate) fn forwarded_set() -> libc::sigset_t {
+    let mut all: Vec<i32> = FORWARDED.to_vec();
+    all.push(libc::SIGCHLD);
+    sigset(&all)
+}
+
 fn sigset(sigs: &[i32]) -> libc::sigset_t {
     unsafe {
         let mut s: libc::sigset_t = std::mem::zeroed();
@@ -55,19 +62,41 @@ pub fn run(cli: &Cli, a: &CreateArgs, detach: bool, keep: bool, no_subreaper: bo
     }
     // Block the signals we forward (and SIGCHLD) before the init exists, so none is lost;
     // the init resets its mask before it execs.
-    let mut all: Vec<i32> = FORWARDED.to_vec();
-    all.push(libc::SIGCHLD);
-    let set = sigset(&all);
+    let set = forwarded_set();
     unsafe { libc::sigprocmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) };
 
-    let out = create::create(cli, a)?;
+    // A terminal and no --console-socket: nucleus takes the pty master and drives it.
+    let console = if a.console_socket.is_none() && crate::tty::bundle_wants_terminal(&a.bundle) {
+        Some(crate::tty::ConsoleListener::new()?)
+    } else {
+        None
+    };
+    let with_console = console.as_ref().map(|c| CreateArgs {
+        console_socket: Some(c.path()),
+        ..a.clone()
+    });
+    let out = create::create(cli, with_console.as_ref().unwrap_or(a))?;
     let pid = out.state.pid;
     drop(out);
+    let master = match console.as_ref().map(|c| c.receive()).transpose() {
+        Ok(m) => m,
+        Err(e) => {
+            let _ = delete::delete(&cli.root, &a.id, true);
+            return Err(e);
+        }
+    };
+    drop(console);
     if let Err(e) = start::start(&cli.root, &a.id) {
         let _ = delete::delete(&cli.root, &a.id, true);
         return Err(e);
     }
-    let code = wait_forwarding(pid, &set);
+    let code = match master {
+        Some(m) => crate::tty::drive(m, pid, &set).unwrap_or_else(|e| {
+            crate::logging::warn(&format!("terminal: {e}"));
+            wait_forwarding(pid, &set)
+        }),
+        None => wait_forwarding(pid, &set),
+    };
     if !keep {
         if let Err(e) = delete::delete(&cli.root, &a.id, true) {
             crate::logging::warn(&format!("delete after run: {e}"));
@@ -77,7 +106,7 @@ pub fn run(cli: &Cli, a: &CreateArgs, detach: bool, keep: bool, no_subreaper: bo
 }
 
 /// Wait for `pid`, passing forwarded signals to it; reap any other child (we may be a subreaper).
-fn wait_forwarding(pid: i32, set: &libc::sigset_t) -> i32 {
+pub(crate) fn wait_forwarding(pid: i32, set: &libc::sigset_t) -> i32 {
     loop {
         let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
         let sig = unsafe { libc::sigwaitinfo(set, &mut info) };

@@ -6,6 +6,8 @@
 #   make lint         rustfmt --check and clippy -D warnings
 #   make demo         run a small busybox container with nucleus
 #   make bench        hack/bench-lifecycle.sh (nucleus vs runc vs crun)
+#   make test-e2e     containerd, Docker and podman run containers on nucleus (hack/e2e.sh;
+#                     installs the clients with apt; E2E_RUNTIME=/usr/sbin/runc checks the suite)
 
 CARGO ?= cargo
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
@@ -16,7 +18,7 @@ TEST_THREADS ?= 4
 DEMO_DIR := $(CURDIR)/build/demo-bundle
 DEMO_ROOT := $(CURDIR)/build/demo-root
 
-.PHONY: build test unit integration lint demo bench clean
+.PHONY: build test unit integration lint demo bench clean test-e2e
 .NOTPARALLEL:
 
 build:
@@ -42,6 +44,13 @@ demo: build
 		echo "hostname: $$(hostname)"; echo "id:       $$(id)"; echo "kernel:   $$(uname -srm)"; \
 		echo "pid:      $$$$ (pid 1 of its own pid namespace)"'
 	"$(NUCLEUS_BIN)" --root "$(DEMO_ROOT)" run --bundle "$(DEMO_DIR)" "demo-$$$$"
+
+E2E_RUNTIME ?= $(NUCLEUS_BIN)
+test-e2e:
+	@test "$$(id -u)" = 0 || { echo "e2e tests need root" >&2; exit 1; }
+	@test -x "$(E2E_RUNTIME)" || { echo "no runtime at $(E2E_RUNTIME) (make build)" >&2; exit 1; }
+	hack/clients/install-all.sh
+	timeout --foreground 10m hack/e2e.sh --runtime "$(abspath $(E2E_RUNTIME))"
 
 bench: build
 	NUCLEUS_BIN="$(abspath $(NUCLEUS_BIN))" hack/bench-lifecycle.sh

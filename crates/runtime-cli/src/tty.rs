@@ -60,7 +60,10 @@ impl ConsoleListener {
             .accept()
             .map_err(|e| anyhow!("the container did not connect to its console socket: {e}"))?;
         conn.set_nonblocking(false)?;
-        Ok(isolation::exec::recv_fd(&OwnedFd::from(conn))?)
+        let master = isolation::exec::recv_fd(&OwnedFd::from(conn))?;
+        // Before `start`: the program's first look at its terminal sees our size.
+        copy_winsize(0, master.as_raw_fd());
+        Ok(master)
     }
 }
 
@@ -96,6 +99,13 @@ impl Drop for RawMode {
     fn drop(&mut self) {
         unsafe { libc::tcsetattr(self.fd, libc::TCSANOW, &self.saved) };
     }
+}
+
+/// Our terminal's size as (rows, cols), if stdin is a terminal.
+pub fn stdin_size() -> Option<(u16, u16)> {
+    let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
+    (unsafe { libc::ioctl(0, libc::TIOCGWINSZ, &mut ws) } == 0 && ws.ws_row > 0)
+        .then_some((ws.ws_row, ws.ws_col))
 }
 
 /// Give the pty the size of our terminal (if stdin is one).

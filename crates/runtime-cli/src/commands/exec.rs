@@ -50,7 +50,15 @@ fn exec_inner(cli: &Cli, a: &ExecArgs) -> Result<i32> {
         _ => {}
     }
 
-    let (raw_process, from_file) = process_json(a, &st.config)?;
+    let (mut raw_process, from_file) = process_json(a, &st.config)?;
+    let foreground_tty =
+        raw_process["terminal"] == json!(true) && a.console_socket.is_none() && !a.detach;
+    if foreground_tty && raw_process.get("consoleSize").is_none() {
+        // Born with our terminal's size: the program may look before the first SIGWINCH.
+        if let Some((rows, cols)) = crate::tty::stdin_size() {
+            raw_process["consoleSize"] = json!({"height": rows, "width": cols});
+        }
+    }
     let oci: oci_spec::runtime::Process =
         serde_json::from_value(raw_process.clone()).map_err(|e| anyhow!("process: {e}"))?;
     let process = spec_translate::process::translate(&oci).map_err(|e| {

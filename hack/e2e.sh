@@ -151,11 +151,17 @@ build_image() {
 ctr_state_running() { "$runtime" --root /run/containerd/runc/default state "$1" 2>/dev/null | grep -q '"status": *"running"'; }
 
 ctr_suite() {
-  if ! "$clients_dir/containerd-start.sh" "$tmp" >"$out/containerd-start.log" 2>&1; then
+  # With the runtime given, the config also carries the CRI runtime handler "nucleus" (runc
+  # shim option BinaryName), as docs/CLIENTS.md shows for Kubernetes.
+  if ! "$clients_dir/containerd-start.sh" "$tmp" "$runtime" >"$out/containerd-start.log" 2>&1; then
     fail ctr-daemon "containerd-start.sh failed" "$out/containerd-start.log"; return
   fi
   pass ctr-daemon
   export CONTAINERD_ADDRESS=$tmp/containerd/containerd.sock
+  # No CRI client here (no crictl/kubelet): check that containerd accepts the handler config.
+  check ctr-cri-plugin-loaded 0 '^io\.containerd\.grpc\.v1 +cri .* ok' ctr plugins ls
+  check ctr-cri-handler-binaryname 0 "BinaryName = \"$runtime\"" \
+    containerd --config "$tmp/containerd/config.toml" config dump
   check ctr-import 0 "nucleus-busybox" ctr images import "$tmp/image.tar" || return
   local R=(ctr run --rm --runc-binary "$runtime")
 
@@ -315,6 +321,8 @@ podman_suite() {
     check podman-inspect-runtime 0 "^$runtime\$" podman inspect -f '{{.OCIRuntime}}' $id
     check podman-runtime-state 0 '"status": *"running"' "$runtime" state "$full"
     pid=$(podman inspect -f '{{.State.Pid}}' $id)
+    # runtime_supports_json lists the runtime: conmon passed --log-format=json --log oci-log.
+    check podman-json-log-flag 0 '--log-format=json' sh -c "tr '\\0' ' ' </proc/\$(podman inspect -f '{{.State.ConmonPid}}' $id)/cmdline"
     check podman-exec 4 '^exec-hi' "${P[@]}" exec $id sh -c 'echo exec-hi; exit 4'
     check podman-exec-user-env-workdir 0 'uid=1000.*bar /tmp' "${P[@]}" exec -u 1000:1000 -e FOO=bar -w /tmp $id \
       sh -c 'echo $(id) $FOO $(pwd)'
@@ -340,6 +348,11 @@ podman_suite() {
     check podman-rm-2 0 "" "${P[@]}" rm $id
   fi
   check podman-rm-force-running 0 "" sh -c "$(printf '%q ' "${P[@]}") run -d $(printf '%q ' "${U[@]}") --name e2e-podman-rmf $I sleep 100 >/dev/null && $(printf '%q ' "${P[@]}") rm -f -t 0 e2e-podman-rmf"
+  # The runtime by its containers.conf name.
+  if check podman-runtime-by-name 0 '^[0-9a-f]{64}$' podman --runtime nucleus run -d "${U[@]}" --name e2e-podman-byname $I sleep 100; then
+    check podman-runtime-by-name-state 0 '"status": *"running"' "$runtime" state "$(podman inspect -f '{{.Id}}' e2e-podman-byname)"
+    check podman-rm-f-by-name 0 "" podman rm -f -t 0 e2e-podman-byname
+  fi
   check podman-nothing-left 0 "" sh -c '[ -z "$(podman ps -aq)" ]'
   podman_ids=$(ls "$tmp/podman/graphroot/overlay-containers" 2>/dev/null || true)
   unset CONTAINERS_CONF CONTAINERS_STORAGE_CONF

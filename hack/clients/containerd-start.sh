@@ -43,12 +43,15 @@ note_cgroup_parents default "$d/cgroup-parents-before"
   if [ -n "$runtime" ]; then
     cat <<TOML
 [plugins."io.containerd.grpc.v1.cri"]
-  sandbox_image = "docker.io/library/nucleus-pause:1"
   [plugins."io.containerd.grpc.v1.cri".cni]
     bin_dir = "$d/cni-bin"
     conf_dir = "$d/cni-conf"
   [plugins."io.containerd.grpc.v1.cri".containerd]
     snapshotter = "overlayfs"
+    default_runtime_name = "runc"
+    # Listing runtimes replaces containerd's built-in table: keep runc as the default handler.
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+      runtime_type = "io.containerd.runc.v2"
     [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.nucleus]
       runtime_type = "io.containerd.runc.v2"
       [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.nucleus.options]

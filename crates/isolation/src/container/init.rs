@@ -3,6 +3,7 @@
 use super::spawn::NsSetup;
 use super::CreateOptions;
 use crate::error::{check, Error, Result};
+use crate::exec::finish::{cstrings, join_session_keyring, reset_signals, with_home};
 use crate::namespaces::{flags_of, setns, unshare};
 use crate::sync::{Channel, Msg};
 use spec_translate::{NsKind, Plan};
@@ -33,19 +34,6 @@ pub(super) fn run(
 }
 
 enum Never {}
-
-fn reset_signals() {
-    unsafe {
-        let mut set: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut set);
-        libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
-        for sig in 1..32 {
-            if sig != libc::SIGKILL && sig != libc::SIGSTOP {
-                libc::signal(sig, libc::SIG_DFL);
-            }
-        }
-    }
-}
 
 /// Become root of the user namespace we are in (ids as mapped), as runc does.
 fn become_ns_root() -> Result<()> {
@@ -252,24 +240,6 @@ fn container_view(state: &str, status: &str) -> String {
     v.to_string()
 }
 
-/// runc sets HOME from the container's /etc/passwd when the config does not.
-fn with_home(env: &[String], uid: u32) -> Vec<String> {
-    if env.iter().any(|e| e.starts_with("HOME=")) {
-        return env.to_vec();
-    }
-    let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
-    let home = passwd
-        .lines()
-        .find_map(|l| {
-            let f: Vec<&str> = l.split(':').collect();
-            (f.len() >= 6 && f[2] == uid.to_string()).then(|| f[5].to_string())
-        })
-        .unwrap_or_else(|| "/".to_string());
-    let mut out = env.to_vec();
-    out.push(format!("HOME={home}"));
-    out
-}
-
 fn install_seccomp(sp: &spec_translate::seccomp::SeccompPlan, ch: &Channel) -> Result<()> {
     let listener = crate::seccomp::install(sp).map_err(|e| Error::new(e.to_string()))?;
     if let Some(fd) = listener {
@@ -278,27 +248,6 @@ fn install_seccomp(sp: &spec_translate::seccomp::SeccompPlan, ch: &Channel) -> R
     Ok(())
 }
 
-fn join_session_keyring(id: &str) {
-    const KEYCTL_JOIN_SESSION_KEYRING: libc::c_long = 1;
-    if let Ok(name) = CString::new(format!("_ses.{id}")) {
-        // Best effort, as runc: a kernel without keyrings (ENOSYS) is fine.
-        unsafe { libc::syscall(libc::SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, name.as_ptr()) };
-    }
-}
-
-fn cstrings(v: &[String]) -> Result<Vec<CString>> {
-    v.iter()
-        .map(|s| {
-            CString::new(s.as_str()).map_err(|_| Error::new(format!("{s:?} contains a NUL byte")))
-        })
-        .collect()
-}
-
 fn exec(prog: &CString, argv: &[CString], envp: &[CString]) -> Result<Never> {
-    let mut a: Vec<*const libc::c_char> = argv.iter().map(|s| s.as_ptr()).collect();
-    a.push(std::ptr::null());
-    let mut e: Vec<*const libc::c_char> = envp.iter().map(|s| s.as_ptr()).collect();
-    e.push(std::ptr::null());
-    unsafe { libc::execve(prog.as_ptr(), a.as_ptr(), e.as_ptr()) };
-    Err(Error::last_os(format!("exec {}", prog.to_string_lossy())))
+    Err(crate::exec::finish::execve(prog, argv, envp))
 }

@@ -68,6 +68,15 @@ pub fn stop(st: &State, all: bool) {
 /// Everything after the processes are gone: poststop hooks, cgroup, state.
 pub fn destroy(st: &State, dir: &Path) {
     if let Some(cg) = &st.cgroup {
+        // Processes the init left behind (no pid namespace, or a sibling that escaped the
+        // kill) keep the cgroup busy: kill them and wait for them to leave, as runc does.
+        if cg.pids().is_ok_and(|p| !p.is_empty()) {
+            let _ = cg.kill_all(libc::SIGKILL);
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+            while cg.pids().is_ok_and(|p| !p.is_empty()) && std::time::Instant::now() < deadline {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+        }
         if let Err(e) = cg.destroy() {
             crate::logging::warn(&format!("remove cgroup: {e}"));
         }

@@ -69,12 +69,20 @@ const MOUNT_OPTIONS: &[&str] = &[
 fn cgroup_features() -> serde_json::Value {
     use isolation::cgroups::Mode;
     let mode = isolation::cgroups::detect();
+    // rdma limits need the rdma controller: a v1 hierarchy or a cgroup2 controller.
+    let rdma = isolation::cgroups::Hierarchies::discover().is_ok_and(|h| {
+        h.v1.contains_key("rdma")
+            || h.unified.is_some_and(|u| {
+                std::fs::read_to_string(u.join("cgroup.controllers"))
+                    .is_ok_and(|c| c.split_whitespace().any(|c| c == "rdma"))
+            })
+    });
     json!({
         "v1": matches!(mode, Mode::V1 | Mode::Hybrid),
         "v2": matches!(mode, Mode::V2 | Mode::Hybrid),
         "systemd": false,
         "systemdUser": false,
-        "rdma": matches!(mode, Mode::V2),
+        "rdma": rdma,
     })
 }
 

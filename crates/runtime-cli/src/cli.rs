@@ -32,6 +32,15 @@ pub struct Cli {
     /// Ignored, for runc compatibility (criu path).
     #[arg(long, global = true, hide = true)]
     pub criu: Option<String>,
+    /// runsc binary for containers with run.oci.handler=gvisor (docs/GVISOR.md).
+    #[arg(long, global = true, hide = true)]
+    pub runsc: Option<PathBuf>,
+    /// runsc --platform for gVisor containers (annotation run.oci.gvisor.platform wins).
+    #[arg(long = "runsc-platform", global = true, hide = true)]
+    pub runsc_platform: Option<String>,
+    /// runsc --network for gVisor containers (annotation run.oci.gvisor.network wins).
+    #[arg(long = "runsc-network", global = true, hide = true)]
+    pub runsc_network: Option<String>,
     /// Print the version.
     #[arg(short = 'v', long = "version")]
     pub version: bool,

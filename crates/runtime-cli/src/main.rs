@@ -3,6 +3,7 @@
 mod args;
 mod cli;
 mod commands;
+mod gvisor;
 mod logging;
 mod seccomp_cmd;
 mod selfclone;
@@ -26,6 +27,10 @@ fn dispatch(cli: &Cli) -> anyhow::Result<i32> {
         Cli::command().print_help()?;
         return Ok(0);
     };
+    // run.oci.handler=gvisor: runsc does the work, nucleus keeps the state (gvisor/mod.rs).
+    if let Some(code) = gvisor::dispatch(cli, cmd)? {
+        return Ok(code);
+    }
     if matches!(cmd, Cmd::Create(_) | Cmd::Run { .. } | Cmd::Exec(_)) {
         selfclone::ensure_sealed(Path::new("/run/.nucleus-exe-lower"))?;
     }

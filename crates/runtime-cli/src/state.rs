@@ -148,6 +148,9 @@ impl State {
     }
 
     pub fn status(&self, dir: &Path) -> Status {
+        if crate::gvisor::owns(dir) {
+            return crate::gvisor::status(self, dir);
+        }
         if !self.alive() {
             return Status::Stopped;
         }

@@ -79,7 +79,7 @@ pub fn translate_for(s: &LinuxSeccomp, target: Target) -> Result<SeccompPlan> {
 /// The compiler input for `s`.
 pub fn profile(s: &LinuxSeccomp) -> Result<Profile> {
     let default_errno = s.default_errno_ret();
-    let default_action = action(s.default_action(), None, default_errno, "defaultAction")?;
+    let default_action = action(s.default_action(), default_errno, "defaultAction")?;
     if default_action == Action::Notify {
         return Err(err(
             "defaultAction SCMP_ACT_NOTIFY is not allowed: the runtime itself would be notified",
@@ -96,7 +96,9 @@ pub fn profile(s: &LinuxSeccomp) -> Result<Profile> {
     let mut rules = Vec::new();
     for (i, sc) in s.syscalls().iter().flatten().enumerate() {
         let field = format!("syscalls[{i}]");
-        let action = action(sc.action(), sc.errno_ret(), default_errno, &field)?;
+        // As runc: a rule's ERRNO/TRACE without errnoRet is EPERM; defaultErrnoRet is only
+        // the default action's.
+        let action = action(sc.action(), sc.errno_ret(), &field)?;
         let mut args = Vec::new();
         for (j, a) in sc.args().iter().flatten().enumerate() {
             if a.index() > 5 {
@@ -144,9 +146,9 @@ fn arch(a: OciArch) -> Option<Arch> {
     })
 }
 
-fn action(a: A, errno_ret: Option<u32>, default_errno: Option<u32>, field: &str) -> Result<Action> {
+fn action(a: A, errno_ret: Option<u32>, field: &str) -> Result<Action> {
     let errno = || -> Result<u16> {
-        let e = errno_ret.or(default_errno).unwrap_or(libc::EPERM as u32);
+        let e = errno_ret.unwrap_or(libc::EPERM as u32);
         u16::try_from(e).map_err(|_| {
             TranslateError::new(
                 format!("{FIELD}.{field}"),
@@ -235,7 +237,8 @@ mod tests {
         let p = &plan.profile;
         assert_eq!(p.default_action, Action::Errno(38));
         assert_eq!(p.architectures, vec![Arch::X86_64]);
-        assert_eq!(p.rules[0].action, Action::Errno(38));
+        // defaultErrnoRet is the default action's only (runc): a bare rule ERRNO is EPERM.
+        assert_eq!(p.rules[0].action, Action::Errno(1));
         assert_eq!(p.rules[2].action, Action::Errno(13));
         assert_eq!(p.rules[3].action, Action::KillThread);
         assert_eq!(

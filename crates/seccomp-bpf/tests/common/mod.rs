@@ -10,8 +10,10 @@ pub const FIXTURES: &str = concat!(
     "/../../../shared/fixtures/configs"
 );
 
-pub fn action(name: &str, errno: Option<u64>, default_errno: Option<u64>) -> Action {
-    let e = errno.or(default_errno).map(|e| e as u16);
+/// `errno` is the rule's errnoRet (for the default action: defaultErrnoRet). As runc, a rule
+/// without errnoRet gets EPERM even when defaultErrnoRet is set.
+pub fn action(name: &str, errno: Option<u64>) -> Action {
+    let e = errno.map(|e| e as u16);
     match name {
         "SCMP_ACT_KILL" | "SCMP_ACT_KILL_THREAD" => Action::KillThread,
         "SCMP_ACT_KILL_PROCESS" => Action::KillProcess,
@@ -27,7 +29,7 @@ pub fn action(name: &str, errno: Option<u64>, default_errno: Option<u64>) -> Act
 
 pub fn profile_from_json(s: &Value) -> Profile {
     let de = s["defaultErrnoRet"].as_u64();
-    let default_action = action(s["defaultAction"].as_str().unwrap(), None, de);
+    let default_action = action(s["defaultAction"].as_str().unwrap(), de);
     let architectures = s["architectures"]
         .as_array()
         .map(|v| {
@@ -47,7 +49,7 @@ pub fn profile_from_json(s: &Value) -> Profile {
                         .iter()
                         .map(|n| n.as_str().unwrap().to_string())
                         .collect(),
-                    action: action(r["action"].as_str().unwrap(), r["errnoRet"].as_u64(), de),
+                    action: action(r["action"].as_str().unwrap(), r["errnoRet"].as_u64()),
                     args: r["args"]
                         .as_array()
                         .map(|a| {

@@ -516,3 +516,52 @@ fn concurrent_execs() {
     }
     stop_and_delete(&rt, &id, &b);
 }
+
+/// The container's v1 cgroup directory for `ctrl` (`/sys/fs/cgroup/CTRL/...`) of process `pid`.
+fn v1_cgroup_dir(pid: i32, ctrl: &str) -> PathBuf {
+    let text = fs::read_to_string(format!("/proc/{pid}/cgroup")).expect("read cgroup");
+    let rel = text
+        .lines()
+        .find_map(|l| {
+            let mut f = l.splitn(3, ':');
+            let (_, ctrls, path) = (f.next()?, f.next()?, f.next()?);
+            ctrls
+                .split(',')
+                .any(|c| c == ctrl)
+                .then(|| path.to_string())
+        })
+        .unwrap_or_else(|| panic!("process {pid} has no {ctrl} cgroup"));
+    Path::new("/sys/fs/cgroup")
+        .join(ctrl)
+        .join(rel.trim_start_matches('/'))
+}
+
+/// `--cgroup pids:sub` puts the process into an existing sub-cgroup for that controller and
+/// leaves it in the container's cgroup for the others; a missing sub-cgroup is refused.
+#[test]
+fn sub_cgroup() {
+    let rt = Runtime::new("excg");
+    let mut b = Bundle::new("excg");
+    let (id, init) = running(&rt, &mut b);
+    let pids_dir = v1_cgroup_dir(init, "pids");
+    let sub = pids_dir.join("sub");
+    fs::create_dir(&sub).expect("mkdir sub-cgroup");
+    let p = exec_detached(&rt, &id, &["--cgroup", "pids:sub"], &["sleep", "1000"]);
+    assert_eq!(v1_cgroup_dir(p.pid, "pids"), sub);
+    assert_eq!(
+        v1_cgroup_dir(p.pid, "memory"),
+        v1_cgroup_dir(init, "memory")
+    );
+    let out = rt.exec_with(&id, &["--cgroup", "pids:no-such-sub"], &["true"]);
+    out.failed();
+    // SAFETY: kill(2) of the process identified by pid and start time just above.
+    if p.alive() {
+        unsafe { libc::kill(p.pid, libc::SIGKILL) };
+    }
+    assert!(wait_until(|| !p.alive()));
+    assert!(
+        wait_until(|| fs::remove_dir(&sub).is_ok()),
+        "sub-cgroup busy"
+    );
+    stop_and_delete(&rt, &id, &b);
+}

@@ -109,8 +109,12 @@ pub fn features() -> serde_json::Value {
             "mountExtensions": {"idmap": {"enabled": true}}
         },
         "annotations": {
-            "io.github.nucleus.landlock": isolation::landlock::supported(),
-            "run.oci.landlock": "process.landlock policy as JSON (docs/LANDLOCK.md)"
+            // features.md: annotation values are strings, so the Landlock support is JSON text.
+            "io.github.nucleus.landlock": isolation::landlock::supported().to_string(),
+            "run.oci.landlock": "process.landlock policy as JSON (docs/LANDLOCK.md)",
+            "run.oci.handler": "gvisor: run the container with runsc (docs/GVISOR.md)",
+            "run.oci.gvisor.platform": "runsc --platform for run.oci.handler=gvisor",
+            "run.oci.gvisor.network": "runsc --network (none, host, sandbox) for run.oci.handler=gvisor"
         }
     })
 }

@@ -403,6 +403,23 @@ fn paused_container() {
     set_frozen(&fz, false);
     let out = wait_output(child);
     assert_eq!(out.ok().stdout_str(), "thawed-run\n");
+
+    // The same through `pause` / `resume`: a frozen exec must not keep `resume` waiting.
+    rt.cmd(&["pause", &id]).ok();
+    assert_eq!(rt.status(&id).as_deref(), Some("paused"));
+    rt.exec(&id, &["true"]).failed();
+    let child = rt.spawn(&[
+        "exec",
+        "--ignore-paused",
+        &id,
+        "sh",
+        "-c",
+        "echo resumed-run",
+    ]);
+    assert!(wait_until(|| procs() >= 2), "exec never joined the cgroup");
+    rt.cmd(&["resume", &id]).ok();
+    let out = wait_output(child);
+    assert_eq!(out.ok().stdout_str(), "resumed-run\n");
     stop_and_delete(&rt, &id, &b);
 }
 

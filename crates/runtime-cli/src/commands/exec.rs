@@ -42,6 +42,9 @@ fn exec_inner(cli: &Cli, a: &ExecArgs) -> Result<i32> {
         bail!("container {} is still being created", a.id)
     };
     let status = st.status(&lock.dir);
+    // Not held while the process starts: with --ignore-paused it waits, frozen, for a
+    // `resume` that needs this lock. The init is checked again (pidfd + start time).
+    drop(lock);
     match status {
         Status::Stopped => bail!("cannot exec in a stopped container"),
         Status::Paused if !a.ignore_paused => {
@@ -133,7 +136,6 @@ fn exec_inner(cli: &Cli, a: &ExecArgs) -> Result<i32> {
     }
     let spawned = isolation::exec::spawn(opts)
         .map_err(|e| anyhow!("unable to start container process: {e}"))?;
-    drop(lock);
     if let Some(p) = &a.pid_file {
         crate::commands::create::write_pid_file(p, spawned.pid)?;
     }

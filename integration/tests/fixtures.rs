@@ -14,7 +14,7 @@ use std::sync::{mpsc, Mutex, MutexGuard};
 
 /// SWITCH: drop `linux.seccomp` from every fixture until nucleus implements seccomp. Set to
 /// false once it does, so the clients' real filters (Docker's default profile) are exercised.
-const DROP_SECCOMP: bool = true;
+const DROP_SECCOMP: bool = false;
 
 /// The fixture configs: `$NUCLEUS_FIXTURES`, else `<workspace>/../shared/fixtures/configs`
 /// (where both the dev machines and CI keep `shared/`). Missing fixtures fail the tests.

@@ -42,6 +42,9 @@ pub fn check_systemd(cli: &Cli) -> Result<()> {
 }
 
 pub fn create(cli: &Cli, a: &CreateArgs) -> Result<Outcome> {
+    // First, before this process opens anything: fds 3..3+N belong to the caller, and a gap
+    // there must not be filled by one of ours that would then reach the container.
+    isolation::exec::reserve_preserved_fds(a.preserve_fds)?;
     state::validate_id(&a.id)?;
     check_systemd(cli)?;
     let bundle = std::fs::canonicalize(&a.bundle)

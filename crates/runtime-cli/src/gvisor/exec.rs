@@ -127,7 +127,7 @@ fn process_json(container: &Value, a: &ExecArgs) -> Result<Value> {
     if a.no_new_privs {
         p["noNewPrivileges"] = json!(true);
     }
-    if p["cwd"].as_str().map_or(true, str::is_empty) {
+    if p["cwd"].as_str().is_none_or(str::is_empty) {
         p["cwd"] = json!("/");
     }
     Ok(p)

@@ -21,7 +21,6 @@ pub struct Runsc {
 /// What `runsc state` says.
 pub struct RunscState {
     pub status: Status,
-    pub pid: i32,
 }
 
 impl Runsc {
@@ -85,8 +84,7 @@ impl Runsc {
             "paused" => Status::Paused,
             _ => Status::Stopped,
         };
-        let pid = v["pid"].as_i64().unwrap_or(0) as i32;
-        Ok(Some(RunscState { status, pid }))
+        Ok(Some(RunscState { status }))
     }
 }
 

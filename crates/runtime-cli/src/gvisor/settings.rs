@@ -113,7 +113,7 @@ fn default_network(cfg: &Value) -> String {
         .as_array()
         .and_then(|l| l.iter().find(|n| n["type"] == "network"));
     match net {
-        Some(n) if n["path"].as_str().map_or(true, str::is_empty) => "none",
+        Some(n) if n["path"].as_str().is_none_or(str::is_empty) => "none",
         _ => "host",
     }
     .to_string()

@@ -76,7 +76,7 @@ fn whole_seconds(interval: &str) -> Result<u64> {
         return Err(bad());
     };
     let v: f64 = num.parse().map_err(|_| bad())?;
-    if !(v > 0.0) {
+    if v.is_nan() || v <= 0.0 {
         return Err(bad());
     }
     Ok(((v * scale_ms as f64) / 1000.0).ceil().max(1.0) as u64)

@@ -1,7 +1,10 @@
 # nucleus: build, test, lint, demo, bench.
 #
 #   make build        release build of the workspace (target/release/nucleus)
-#   make test         build, unit tests, then the integration tests (as root) against it
+#   make test         build, unit tests, then the integration tests (as root) against it,
+#                     then test-cgroup2
+#   make test-cgroup2 cgroup v2 tests in a QEMU guest (hack/cgroup2-vm: the isolation crate's
+#                     guest_v2_* tests and the nucleus binary on real bundles); fails if no boot
 #   make integration  only the integration tests; NUCLEUS_BIN=/usr/sbin/runc checks the tests
 #   make lint         rustfmt --check and clippy -D warnings
 #   make demo         run a small busybox container with nucleus
@@ -18,7 +21,7 @@ TEST_THREADS ?= 4
 DEMO_DIR := $(CURDIR)/build/demo-bundle
 DEMO_ROOT := $(CURDIR)/build/demo-root
 
-.PHONY: build test unit integration lint demo bench clean test-e2e
+.PHONY: build test unit integration lint demo bench clean test-e2e test-cgroup2
 .NOTPARALLEL:
 
 build:
@@ -27,12 +30,18 @@ build:
 unit:
 	$(CARGO) test --workspace --exclude integration
 
-test: build unit integration
+test: build unit integration test-cgroup2
 
 integration:
 	@test "$$(id -u)" = 0 || { echo "integration tests need root" >&2; exit 1; }
 	@test -x "$(NUCLEUS_BIN)" || { echo "no runtime at $(NUCLEUS_BIN) (make build)" >&2; exit 1; }
 	NUCLEUS_BIN="$(abspath $(NUCLEUS_BIN))" $(CARGO) test -p integration --no-fail-fast -- --test-threads=$(TEST_THREADS)
+
+test-cgroup2:
+	@test "$$(id -u)" = 0 || { echo "cgroup v2 guest tests need root" >&2; exit 1; }
+	@test -x "$(NUCLEUS_BIN)" || { echo "no runtime at $(NUCLEUS_BIN) (make build)" >&2; exit 1; }
+	hack/cgroup2-vm/test-isolation.sh
+	NUCLEUS_BIN="$(abspath $(NUCLEUS_BIN))" hack/cgroup2-vm/test-nucleus.sh
 
 lint:
 	$(CARGO) fmt --all -- --check

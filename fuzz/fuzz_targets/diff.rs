@@ -86,11 +86,24 @@ fn name(b: &mut Bytes) -> String {
     match b.below(4) {
         0 => SPECIAL[b.below(SPECIAL.len() as u8) as usize].to_string(),
         _ => {
-            let all: Vec<_> = arch.syscalls().collect();
+            let all = table(arch);
             let i = (b.u8() as usize) << 8 | b.u8() as usize;
-            all[i % all.len()].0.to_string()
+            all[i % all.len()].to_string()
         }
     }
+}
+
+/// Every syscall name of `arch`, built once (the tables are sorted on each `syscalls()` call).
+fn table(arch: Arch) -> &'static [&'static str] {
+    static TABLES: std::sync::OnceLock<Vec<Vec<&'static str>>> = std::sync::OnceLock::new();
+    let t = TABLES.get_or_init(|| {
+        Arch::ALL
+            .iter()
+            .map(|a| a.syscalls().map(|(n, _)| n).collect())
+            .collect()
+    });
+    let i = Arch::ALL.iter().position(|a| *a == arch).unwrap_or(0);
+    &t[i]
 }
 
 fn profile(b: &mut Bytes) -> Profile {

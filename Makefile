@@ -21,7 +21,7 @@ TEST_THREADS ?= 4
 DEMO_DIR := $(CURDIR)/build/demo-bundle
 DEMO_ROOT := $(CURDIR)/build/demo-root
 
-.PHONY: build test unit integration lint demo bench clean test-e2e test-cgroup2
+.PHONY: build test unit integration lint demo bench clean fuzz test-e2e test-cgroup2
 .NOTPARALLEL:
 
 build:
@@ -60,6 +60,13 @@ test-e2e:
 	@test -x "$(E2E_RUNTIME)" || { echo "no runtime at $(E2E_RUNTIME) (make build)" >&2; exit 1; }
 	hack/clients/install-all.sh
 	timeout --foreground 10m hack/e2e.sh --runtime "$(abspath $(E2E_RUNTIME))"
+
+# Bounded differential fuzzing of the seccomp compiler against the reference evaluator
+# (cargo-fuzz needs nightly flags; the stable toolchain accepts them with RUSTC_BOOTSTRAP).
+FUZZ_SECONDS ?= 60
+fuzz:
+	command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
+	cd fuzz && RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run diff -- -max_total_time=$(FUZZ_SECONDS)
 
 bench: build
 	NUCLEUS_BIN="$(abspath $(NUCLEUS_BIN))" hack/bench-lifecycle.sh

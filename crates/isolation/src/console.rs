@@ -73,28 +73,12 @@ pub fn open_pty(size: Option<(u16, u16)>) -> Result<Pty> {
 
 /// Send `fd` over the unix socket `sock` with `name` as payload (runc's utils.SendFd format).
 pub fn send_fd(sock: RawFd, name: &str, fd: RawFd) -> Result<()> {
-    let mut iov = libc::iovec {
-        iov_base: name.as_ptr() as *mut _,
-        iov_len: name.len(),
-    };
-    let mut cmsg_buf = [0u64; 4];
-    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
-    msg.msg_iov = &mut iov;
-    msg.msg_iovlen = 1;
-    unsafe {
-        msg.msg_control = cmsg_buf.as_mut_ptr() as *mut _;
-        msg.msg_controllen = libc::CMSG_SPACE(4) as _;
-        let c = libc::CMSG_FIRSTHDR(&msg);
-        (*c).cmsg_level = libc::SOL_SOCKET;
-        (*c).cmsg_type = libc::SCM_RIGHTS;
-        (*c).cmsg_len = libc::CMSG_LEN(4) as _;
-        std::ptr::write_unaligned(libc::CMSG_DATA(c) as *mut i32, fd);
-    }
-    check(
-        unsafe { libc::sendmsg(sock, &msg, libc::MSG_NOSIGNAL) as i32 },
-        || "send pty master to the console socket".into(),
-    )?;
-    Ok(())
+    crate::scm::send(
+        sock,
+        name.as_bytes(),
+        Some(fd),
+        "send pty master to the console socket",
+    )
 }
 
 /// Make the slave our controlling terminal and our stdio.

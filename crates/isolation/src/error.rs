@@ -40,21 +40,6 @@ pub fn errno_text(e: &std::io::Error) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn os_errors_read_like_go() {
-        let e = std::io::Error::from_raw_os_error(libc::ENOENT);
-        assert_eq!(errno_text(&e), "no such file or directory");
-        let e = std::io::Error::from_raw_os_error(libc::EACCES);
-        assert_eq!(Error::io("open /x", e).msg, "open /x: permission denied");
-        let e = std::io::Error::other("Custom text");
-        assert_eq!(errno_text(&e), "Custom text");
-    }
-}
-
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.msg)
@@ -71,5 +56,20 @@ pub fn check(ret: libc::c_int, what: impl FnOnce() -> String) -> Result<libc::c_
         Err(Error::last_os(what()))
     } else {
         Ok(ret)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn os_errors_read_like_go() {
+        let e = std::io::Error::from_raw_os_error(libc::ENOENT);
+        assert_eq!(errno_text(&e), "no such file or directory");
+        let e = std::io::Error::from_raw_os_error(libc::EACCES);
+        assert_eq!(Error::io("open /x", e).msg, "open /x: permission denied");
+        let e = std::io::Error::other("Custom text");
+        assert_eq!(errno_text(&e), "Custom text");
     }
 }

@@ -19,4 +19,5 @@ pub mod fifo;
 pub mod hooks;
 pub mod namespaces;
 pub mod process_attrs;
+pub mod scm;
 pub mod sync;

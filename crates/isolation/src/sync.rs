@@ -74,35 +74,12 @@ impl Channel {
     /// Send a message, optionally with one fd attached (SCM_RIGHTS).
     pub fn send_with_fd(&self, m: &Msg, fd: Option<RawFd>) -> Result<()> {
         let buf = serde_json::to_vec(m).map_err(|e| Error::new(format!("encode message: {e}")))?;
-        let mut iov = libc::iovec {
-            iov_base: buf.as_ptr() as *mut _,
-            iov_len: buf.len(),
-        };
-        let mut cmsg_buf = [0u64; 4];
-        let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
-        msg.msg_iov = &mut iov;
-        msg.msg_iovlen = 1;
-        if let Some(fd) = fd {
-            unsafe {
-                msg.msg_control = cmsg_buf.as_mut_ptr() as *mut _;
-                msg.msg_controllen = libc::CMSG_SPACE(4) as _;
-                let c = libc::CMSG_FIRSTHDR(&msg);
-                (*c).cmsg_level = libc::SOL_SOCKET;
-                (*c).cmsg_type = libc::SCM_RIGHTS;
-                (*c).cmsg_len = libc::CMSG_LEN(4) as _;
-                std::ptr::write_unaligned(libc::CMSG_DATA(c) as *mut i32, fd);
-            }
-        }
-        loop {
-            let r = unsafe { libc::sendmsg(self.raw(), &msg, libc::MSG_NOSIGNAL) };
-            if r >= 0 {
-                return Ok(());
-            }
-            let e = std::io::Error::last_os_error();
-            if e.raw_os_error() != Some(libc::EINTR) {
-                return Err(Error::io("send to the other side of the runtime", e));
-            }
-        }
+        crate::scm::send(
+            self.raw(),
+            &buf,
+            fd,
+            "send to the other side of the runtime",
+        )
     }
 
     /// Receive one message. EOF means the other side died without a word.

@@ -103,7 +103,7 @@ pub fn runc_default_device_rules() -> Vec<DeviceRule> {
         DeviceRule::allow('c', Some(5), Some(0), "rwm"),
         DeviceRule::allow('c', Some(1), Some(5), "rwm"),
         DeviceRule::allow('c', Some(1), Some(9), "rwm"),
-        DeviceRule::allow('c', Some(5), Some(1), "rwm"),
+        DeviceRule::allow('c', Some(10), Some(200), "rwm"), // tun/tap, as runc
         DeviceRule::allow('c', Some(136), None, "rwm"),
         DeviceRule::allow('c', Some(5), Some(2), "rwm"),
     ]

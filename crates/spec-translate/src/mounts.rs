@@ -11,8 +11,8 @@
 #![allow(clippy::unnecessary_cast)]
 
 use crate::error::{Result, TranslateError};
-use crate::plan::{Device, IdMap, Mount, MountIdMap};
-use oci_spec::runtime::{LinuxDevice, LinuxDeviceType, LinuxIdMapping};
+use crate::plan::{Device, Mount, MountIdMap};
+use oci_spec::runtime::{LinuxDevice, LinuxDeviceType};
 use std::path::{Component, Path};
 
 // Mount attribute bits of mount_setattr(2) (linux/mount.h); kept here so this crate stays
@@ -219,8 +219,8 @@ fn translate_mount(i: usize, m: &oci_spec::runtime::Mount, bundle: &Path) -> Res
         ));
     }
 
-    let uid = id_maps(&format!("{field}.uidMappings"), m.uid_mappings())?;
-    let gid = id_maps(&format!("{field}.gidMappings"), m.gid_mappings())?;
+    let uid = crate::namespaces::id_maps(&format!("{field}.uidMappings"), m.uid_mappings())?;
+    let gid = crate::namespaces::id_maps(&format!("{field}.gidMappings"), m.gid_mappings())?;
     if uid.is_empty() != gid.is_empty() {
         return Err(TranslateError::new(
             &field,
@@ -239,38 +239,6 @@ fn translate_mount(i: usize, m: &oci_spec::runtime::Mount, bundle: &Path) -> Res
             uid_mappings: uid,
             gid_mappings: gid,
         });
-    }
-    Ok(out)
-}
-
-fn id_maps(field: &str, maps: &Option<Vec<LinuxIdMapping>>) -> Result<Vec<IdMap>> {
-    let mut out = Vec::new();
-    for (i, m) in maps.iter().flatten().enumerate() {
-        if m.size() == 0 {
-            return Err(TranslateError::new(
-                format!("{field}[{i}].size"),
-                "must be at least 1",
-            ));
-        }
-        if m.container_id().checked_add(m.size()).is_none()
-            || m.host_id().checked_add(m.size()).is_none()
-        {
-            return Err(TranslateError::new(
-                format!("{field}[{i}]"),
-                "range overflows 32 bits",
-            ));
-        }
-        out.push(IdMap {
-            container_id: m.container_id(),
-            host_id: m.host_id(),
-            size: m.size(),
-        });
-    }
-    if out.len() > 340 {
-        return Err(TranslateError::new(
-            field,
-            "the kernel accepts at most 340 lines",
-        ));
     }
     Ok(out)
 }

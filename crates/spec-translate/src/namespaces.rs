@@ -47,12 +47,13 @@ pub fn translate(list: &[LinuxNamespace]) -> Result<Namespaces> {
     Ok(ns)
 }
 
+/// Id mappings, checked; `field` is the JSON path used in errors (e.g. `linux.uidMappings`).
 pub fn id_maps(field: &str, maps: &Option<Vec<LinuxIdMapping>>) -> Result<Vec<IdMap>> {
     let mut out = Vec::new();
     for (i, m) in maps.iter().flatten().enumerate() {
         if m.size() == 0 {
             return Err(TranslateError::new(
-                format!("linux.{field}[{i}].size"),
+                format!("{field}[{i}].size"),
                 "must be at least 1",
             ));
         }
@@ -60,7 +61,7 @@ pub fn id_maps(field: &str, maps: &Option<Vec<LinuxIdMapping>>) -> Result<Vec<Id
             || m.host_id().checked_add(m.size()).is_none()
         {
             return Err(TranslateError::new(
-                format!("linux.{field}[{i}]"),
+                format!("{field}[{i}]"),
                 "range overflows 32 bits",
             ));
         }
@@ -72,7 +73,7 @@ pub fn id_maps(field: &str, maps: &Option<Vec<LinuxIdMapping>>) -> Result<Vec<Id
     }
     if out.len() > 340 {
         return Err(TranslateError::new(
-            format!("linux.{field}"),
+            field,
             "the kernel accepts at most 340 lines",
         ));
     }

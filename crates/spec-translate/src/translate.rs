@@ -137,8 +137,8 @@ pub fn translate(cfg: &Config, bundle: &Path) -> Result<Plan> {
         ..Default::default()
     };
     plan.namespaces = crate::namespaces::translate(linux.namespaces().as_deref().unwrap_or(&[]))?;
-    plan.uid_mappings = crate::namespaces::id_maps("uidMappings", linux.uid_mappings())?;
-    plan.gid_mappings = crate::namespaces::id_maps("gidMappings", linux.gid_mappings())?;
+    plan.uid_mappings = crate::namespaces::id_maps("linux.uidMappings", linux.uid_mappings())?;
+    plan.gid_mappings = crate::namespaces::id_maps("linux.gidMappings", linux.gid_mappings())?;
     if let Some(t) = linux.time_offsets() {
         plan.time_offsets = crate::namespaces::time_offsets(t)?;
     }

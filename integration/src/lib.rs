@@ -1179,6 +1179,56 @@ pub fn write_script(dir: &Path, name: &str, body: &str) -> PathBuf {
     p
 }
 
+/// Receives one fd sent with SCM_RIGHTS (runc's console-socket protocol).
+pub fn recv_fd(stream: &std::os::unix::net::UnixStream) -> std::os::fd::OwnedFd {
+    let mut data = [0u8; 256];
+    let mut cmsg = [0u64; 8];
+    let mut iov = libc::iovec {
+        iov_base: data.as_mut_ptr().cast(),
+        iov_len: data.len(),
+    };
+    // SAFETY: msghdr is plain data; zeroed is a valid empty header we fill below.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = cmsg.as_mut_ptr().cast();
+    msg.msg_controllen = std::mem::size_of_val(&cmsg);
+    // SAFETY: recvmsg into buffers that outlive the call.
+    let n = unsafe { libc::recvmsg(std::os::fd::AsRawFd::as_raw_fd(stream), &mut msg, 0) };
+    assert!(n >= 0, "recvmsg: {}", std::io::Error::last_os_error());
+    // SAFETY: walking the control buffer the kernel filled, as CMSG_* are meant to be used.
+    unsafe {
+        let c = libc::CMSG_FIRSTHDR(&msg);
+        assert!(!c.is_null(), "console socket message carried no fd");
+        assert_eq!(
+            ((*c).cmsg_level, (*c).cmsg_type),
+            (libc::SOL_SOCKET, libc::SCM_RIGHTS)
+        );
+        <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(std::ptr::read_unaligned(
+            libc::CMSG_DATA(c) as *const i32,
+        ))
+    }
+}
+
+/// A running `sleep 1000` container (created and started); force-deleted by the guard.
+pub fn running(rt: &Runtime, b: &mut Bundle) -> (String, i32) {
+    b.args(&["sleep", "1000"]);
+    let id = rt.new_id();
+    rt.create(&id, b).ok();
+    rt.start(&id).ok();
+    rt.wait_status(&id, "running");
+    let pid = rt.recorded_proc(&id).expect("init recorded").pid;
+    (id, pid)
+}
+
+/// Kill, wait for `stopped`, delete, and check nothing is left.
+pub fn stop_and_delete(rt: &Runtime, id: &str, b: &Bundle) {
+    rt.kill(id, "KILL").ok();
+    rt.wait_status(id, "stopped");
+    rt.delete(id).ok();
+    rt.assert_no_leftovers(id, b);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,24 +11,6 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
-/// A running `sleep 1000` container; force-deleted by the runtime guard.
-fn running(rt: &Runtime, b: &mut Bundle) -> (String, i32) {
-    b.args(&["sleep", "1000"]);
-    let id = rt.new_id();
-    rt.create(&id, b).ok();
-    rt.start(&id).ok();
-    rt.wait_status(&id, "running");
-    let pid = rt.recorded_proc(&id).expect("init recorded").pid;
-    (id, pid)
-}
-
-fn stop_and_delete(rt: &Runtime, id: &str, b: &Bundle) {
-    rt.kill(id, "KILL").ok();
-    rt.wait_status(id, "stopped");
-    rt.delete(id).ok();
-    rt.assert_no_leftovers(id, b);
-}
-
 fn write_json(rt: &Runtime, name: &str, v: &Value) -> String {
     let p = rt.dir().join(name);
     fs::write(&p, v.to_string()).expect("write json file");

@@ -7,8 +7,7 @@ use integration::*;
 use serde_json::{json, Value};
 use std::fs;
 use std::io::Read;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::os::unix::net::{UnixListener, UnixStream};
+use std::os::unix::net::UnixListener;
 use std::path::{Path, PathBuf};
 use std::sync::{mpsc, Mutex, MutexGuard};
 
@@ -321,36 +320,6 @@ fn docker_tty_terminal_forced_off() {
 #[test]
 fn podman_tty_terminal_forced_off() {
     expect_tty_forced_off("podman-tty");
-}
-
-/// Receives one fd passed with SCM_RIGHTS on `stream` (the console master, as runc sends it).
-fn recv_fd(stream: &UnixStream) -> OwnedFd {
-    let mut data = [0u8; 4096];
-    let mut cmsg = [0u64; 16];
-    let mut iov = libc::iovec {
-        iov_base: data.as_mut_ptr().cast(),
-        iov_len: data.len(),
-    };
-    // SAFETY: msghdr is plain data; zeroed is a valid empty header we fill below.
-    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
-    msg.msg_iov = &mut iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = cmsg.as_mut_ptr().cast();
-    msg.msg_controllen = std::mem::size_of_val(&cmsg);
-    // SAFETY: recvmsg into buffers that outlive the call.
-    let n = unsafe { libc::recvmsg(stream.as_raw_fd(), &mut msg, 0) };
-    assert!(n >= 0, "recvmsg: {}", std::io::Error::last_os_error());
-    // SAFETY: walking the control buffer the kernel filled, as CMSG_* are meant to be used.
-    unsafe {
-        let c = libc::CMSG_FIRSTHDR(&msg);
-        assert!(!c.is_null(), "console socket message carried no fd");
-        assert_eq!(
-            ((*c).cmsg_level, (*c).cmsg_type),
-            (libc::SOL_SOCKET, libc::SCM_RIGHTS)
-        );
-        let fd = std::ptr::read_unaligned(libc::CMSG_DATA(c) as *const i32);
-        OwnedFd::from_raw_fd(fd)
-    }
 }
 
 /// docker-tty as written (terminal true) through a real `--console-socket`: the test receives

@@ -8,40 +8,11 @@ use serde_json::{json, Value};
 use std::fs;
 use std::io::{Read, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::os::unix::net::{UnixListener, UnixStream};
+use std::os::unix::net::UnixListener;
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
-
-/// Receives one fd sent with SCM_RIGHTS (runc's console-socket protocol).
-fn recv_fd(stream: &UnixStream) -> OwnedFd {
-    let mut data = [0u8; 256];
-    let mut cmsg = [0u64; 8];
-    let mut iov = libc::iovec {
-        iov_base: data.as_mut_ptr().cast(),
-        iov_len: data.len(),
-    };
-    // SAFETY: msghdr is plain data; zeroed is a valid empty header we fill below.
-    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
-    msg.msg_iov = &mut iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = cmsg.as_mut_ptr().cast();
-    msg.msg_controllen = std::mem::size_of_val(&cmsg);
-    // SAFETY: recvmsg into buffers that outlive the call.
-    let n = unsafe { libc::recvmsg(stream.as_raw_fd(), &mut msg, 0) };
-    assert!(n >= 0, "recvmsg: {}", std::io::Error::last_os_error());
-    // SAFETY: walking the control buffer the kernel filled, as CMSG_* are meant to be used.
-    unsafe {
-        let c = libc::CMSG_FIRSTHDR(&msg);
-        assert!(!c.is_null(), "console socket message carried no fd");
-        assert_eq!(
-            ((*c).cmsg_level, (*c).cmsg_type),
-            (libc::SOL_SOCKET, libc::SCM_RIGHTS)
-        );
-        OwnedFd::from_raw_fd(std::ptr::read_unaligned(libc::CMSG_DATA(c) as *const i32))
-    }
-}
 
 /// A console socket: `accept()` + `recv_fd` in a thread; `master()` waits for the fd.
 struct ConsoleSocket {
@@ -116,23 +87,6 @@ fn read_all(rx: &mpsc::Receiver<String>) -> String {
             Err(mpsc::RecvTimeoutError::Timeout) => panic!("pty output never ended: {all:?}"),
         }
     }
-}
-
-fn running(rt: &Runtime, b: &mut Bundle) -> (String, i32) {
-    b.args(&["sleep", "1000"]);
-    let id = rt.new_id();
-    rt.create(&id, b).ok();
-    rt.start(&id).ok();
-    rt.wait_status(&id, "running");
-    let pid = rt.recorded_proc(&id).expect("init recorded").pid;
-    (id, pid)
-}
-
-fn stop_and_delete(rt: &Runtime, id: &str, b: &Bundle) {
-    rt.kill(id, "KILL").ok();
-    rt.wait_status(id, "stopped");
-    rt.delete(id).ok();
-    rt.assert_no_leftovers(id, b);
 }
 
 fn dev_of(path: &str) -> (u64, u64) {

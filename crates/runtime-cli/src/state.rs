@@ -101,6 +101,28 @@ pub fn lock_dir(dir: &Path) -> std::io::Result<Locked> {
     })
 }
 
+/// Make and lock the state directory of a new container (`container with id exists: ID` if
+/// the id is taken). Shared by native and gVisor creates.
+pub fn new_container_dir(root: &Path, id: &str) -> Result<(PathBuf, Locked)> {
+    std::fs::create_dir_all(root)
+        .with_context(|| format!("create state root {}", root.display()))?;
+    let dir = container_dir(root, id);
+    match std::fs::create_dir(&dir) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            bail!("container with id exists: {id}")
+        }
+        Err(e) => bail!("create state directory {}: {e}", dir.display()),
+    }
+    match lock_dir(&dir) {
+        Ok(lock) => Ok((dir, lock)),
+        Err(e) => {
+            let _ = std::fs::remove_dir(&dir);
+            Err(anyhow!("lock new state directory: {e}"))
+        }
+    }
+}
+
 /// Open an existing container: lock it and read its state.
 pub fn open(root: &Path, id: &str) -> Result<(Locked, Option<State>)> {
     validate_id(id)?;

@@ -70,21 +70,11 @@ pub fn create(cli: &Cli, a: &CreateArgs) -> Result<Outcome> {
         }
     }
 
-    std::fs::create_dir_all(&cli.root)
-        .with_context(|| format!("create state root {}", cli.root.display()))?;
-    let dir = state::container_dir(&cli.root, &a.id);
-    match std::fs::create_dir(&dir) {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            bail!("container with id exists: {}", a.id)
-        }
-        Err(e) => bail!("create state directory {}: {e}", dir.display()),
-    }
+    let (dir, lock) = state::new_container_dir(&cli.root, &a.id)?;
     let mut undo = Undo {
         dir: Some(dir.clone()),
         cgroup: None,
     };
-    let lock = state::lock_dir(&dir).context("lock new state directory")?;
 
     let cg = Cgroup::resolve(plan.cgroups_path.as_deref(), &a.id).map_err(|e| anyhow!("{e}"))?;
     cg.create().map_err(|e| anyhow!("{e}"))?;

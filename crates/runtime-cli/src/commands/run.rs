@@ -5,7 +5,7 @@ use crate::commands::{create, delete, start};
 use anyhow::Result;
 
 /// Signals a foreground `run` passes on to the container's init.
-const FORWARDED: &[i32] = &[
+pub const FORWARDED: &[i32] = &[
     libc::SIGHUP,
     libc::SIGINT,
     libc::SIGQUIT,

@@ -43,21 +43,11 @@ pub fn create(cli: &Cli, a: &CreateArgs, req: &Requested) -> Result<(state::Lock
     let cfg = spec_translate::load_spec(&bundle)?;
     let plan = spec_translate::translate(&cfg, &bundle)?;
 
-    std::fs::create_dir_all(&cli.root)
-        .with_context(|| format!("create state root {}", cli.root.display()))?;
-    let dir = state::container_dir(&cli.root, &a.id);
-    match std::fs::create_dir(&dir) {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            bail!("container with id exists: {}", a.id)
-        }
-        Err(e) => bail!("create state directory {}: {e}", dir.display()),
-    }
+    let (dir, lock) = state::new_container_dir(&cli.root, &a.id)?;
     let mut undo = Undo {
         dir: Some(dir.clone()),
         runsc: None,
     };
-    let lock = state::lock_dir(&dir).context("lock new state directory")?;
     let r = req.runsc(&dir);
     r.save(&dir)?;
 
@@ -125,18 +115,9 @@ pub fn create(cli: &Cli, a: &CreateArgs, req: &Requested) -> Result<(state::Lock
     Ok((lock, st))
 }
 
-/// Signals a foreground `run` passes on to the container (through `runsc kill`).
-const FORWARDED: &[i32] = &[
-    libc::SIGHUP,
-    libc::SIGINT,
-    libc::SIGQUIT,
-    libc::SIGTERM,
-    libc::SIGUSR1,
-    libc::SIGUSR2,
-    libc::SIGWINCH,
-    libc::SIGCONT,
-    libc::SIGALRM,
-];
+/// Signals a foreground `run` passes on to the container (through `runsc kill`): the same
+/// set as a native `run`.
+use crate::commands::run::FORWARDED;
 
 /// Foreground `run` learns the exit code from the sandbox process itself: runsc's sandbox
 /// exits with its container's status (128+N for death by signal N), and `runsc wait` cannot be

@@ -76,15 +76,9 @@ fn enter_namespaces(plan: &Plan, ch: &Channel, ns: NsSetup, ready_sent: &mut boo
                 *ready_sent = true; // nothing more to say on the channel
                 unsafe { libc::_exit(0) };
             }
-            unsafe {
-                libc::prctl(
-                    libc::PR_SET_PDEATHSIG,
-                    libc::SIGKILL as libc::c_ulong,
-                    0,
-                    0,
-                    0,
-                )
-            };
+            // No PDEATHSIG here: our parent, the intermediate, exits at once and would take us
+            // with it. If `nucleus create` dies, the socketpair reaches EOF and the next recv()
+            // ends this process.
         }
     } else if plan.namespaces.has_userns() {
         become_ns_root()?;

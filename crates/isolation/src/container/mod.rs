@@ -40,6 +40,9 @@ pub struct CreateOptions<'a> {
     /// Put the new init (host pid) into the container's cgroup. Called before it runs any
     /// configured code.
     pub place_in_cgroup: &'a dyn Fn(i32) -> std::result::Result<(), String>,
+    /// The container's cgroup v2 directory (on a hybrid host, its unified twin): the init is
+    /// cloned straight into it with clone3(CLONE_INTO_CGROUP) where the kernel allows.
+    pub cgroup_dir: Option<&'a Path>,
 }
 
 /// A created container: the init's host pid, waiting on the exec fifo.

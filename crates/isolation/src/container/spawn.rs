@@ -44,6 +44,70 @@ pub(super) struct NsSetup {
     pub fast: bool,
 }
 
+/// clone() the init. With a cgroup v2 directory, clone3(CLONE_INTO_CGROUP) makes the child
+/// born inside its cgroup (no window where it runs elsewhere, one write fewer); kernels or
+/// setups that refuse it fall back to clone() and the caller's cgroup.procs write.
+fn clone_child(flags: i32, cgroup_dir: Option<&Path>) -> i32 {
+    const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
+    #[repr(C)]
+    #[derive(Default)]
+    struct CloneArgs {
+        flags: u64,
+        pidfd: u64,
+        child_tid: u64,
+        parent_tid: u64,
+        exit_signal: u64,
+        stack: u64,
+        stack_size: u64,
+        tls: u64,
+        set_tid: u64,
+        set_tid_size: u64,
+        cgroup: u64,
+    }
+    let dir =
+        cgroup_dir.and_then(|d| std::ffi::CString::new(d.as_os_str().as_encoded_bytes()).ok());
+    if let Some(dir) = dir {
+        let fd = unsafe {
+            libc::open(
+                dir.as_ptr(),
+                libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC,
+            )
+        };
+        if fd >= 0 {
+            let args = CloneArgs {
+                flags: flags as u32 as u64 | CLONE_INTO_CGROUP,
+                exit_signal: libc::SIGCHLD as u64,
+                cgroup: fd as u64,
+                ..Default::default()
+            };
+            let pid = unsafe {
+                libc::syscall(
+                    libc::SYS_clone3,
+                    &args as *const CloneArgs,
+                    std::mem::size_of::<CloneArgs>(),
+                )
+            } as i32;
+            if pid != 0 {
+                // Parent (or failure): the child, if any, has its own copy of the fd.
+                unsafe { libc::close(fd) };
+            }
+            if pid >= 0 {
+                return pid;
+            }
+        }
+    }
+    unsafe {
+        libc::syscall(
+            libc::SYS_clone,
+            (flags | libc::SIGCHLD) as libc::c_ulong,
+            0usize,
+            0usize,
+            0usize,
+            0usize,
+        ) as i32
+    }
+}
+
 /// Enter `kind` of `fd` for our future children only, returning how to come back.
 fn for_children(kind: NsKind, enter: impl FnOnce() -> Result<()>) -> Result<OwnedFd> {
     let back = open_ns(
@@ -99,16 +163,7 @@ pub(super) fn spawn(
         0
     };
 
-    let pid = unsafe {
-        libc::syscall(
-            libc::SYS_clone,
-            (flags | libc::SIGCHLD) as libc::c_ulong,
-            0usize,
-            0usize,
-            0usize,
-            0usize,
-        )
-    } as i32;
+    let pid = clone_child(flags, opts.cgroup_dir);
     if pid == 0 {
         let _ = parent_end; // the child never uses the parent's end; it is CLOEXEC and closed at exec
         super::init::run(

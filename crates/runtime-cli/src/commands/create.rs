@@ -94,6 +94,7 @@ pub fn create(cli: &Cli, a: &CreateArgs) -> Result<Outcome> {
         no_new_keyring: a.no_new_keyring,
         preserve_fds: a.preserve_fds,
         place_in_cgroup: &place,
+        cgroup_dir: cg.unified.as_deref(),
     };
     let created = isolation::container::create(&plan, &opts)?;
     let start_time = state::proc_start_time(created.pid)

@@ -110,6 +110,13 @@ pub fn prepare(plan: &Plan) -> Result<(), RootfsError> {
 
 /// After pivot: masked paths, read-only paths, then `root.readonly`.
 pub fn finish(plan: &Plan) -> Result<(), RootfsError> {
+    // An explicit linux.rootfsPropagation also applies to the new `/` itself (runc does the
+    // same after pivot_root): the bind of the rootfs was made private for pivot_root's sake.
+    if plan.rootfs_propagation != 0 {
+        let p = plan.rootfs_propagation;
+        sys::mount(None, c"/", None, p, None)
+            .map_err(ctx(|| format!("set propagation {p:#x} on the new /")))?;
+    }
     masked::mask_paths(&plan.masked_paths)?;
     masked::readonly_paths(&plan.readonly_paths)?;
     if plan.rootfs_readonly {

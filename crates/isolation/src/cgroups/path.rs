@@ -59,20 +59,14 @@ impl Hierarchies {
         let mut v1 = BTreeMap::new();
         let mut roots: BTreeMap<String, String> = BTreeMap::new();
         if mode != Mode::V2 {
-            for line in mountinfo.lines() {
-                let Some((pre, post)) = line.split_once(" - ") else {
-                    continue;
-                };
-                let pre: Vec<&str> = pre.split(' ').collect();
-                let post: Vec<&str> = post.split(' ').collect();
-                if pre.len() < 5 || post.len() < 3 || post[0] != "cgroup" {
+            for m in crate::rootfs::mountinfo::parse(mountinfo) {
+                if m.fstype != "cgroup" {
                     continue;
                 }
-                let mountpoint = unescape(pre[4]);
-                for opt in post[2].split(',') {
+                for opt in m.super_options.split(',') {
                     if KNOWN_V1.contains(&opt) && !v1.contains_key(opt) {
-                        v1.insert(opt.to_string(), PathBuf::from(&mountpoint));
-                        roots.insert(opt.to_string(), pre[3].to_string());
+                        v1.insert(opt.to_string(), PathBuf::from(&m.mount_point));
+                        roots.insert(opt.to_string(), m.root.clone());
                     }
                 }
             }
@@ -128,26 +122,6 @@ const KNOWN_V1: [&str; 14] = [
     "rdma",
     "misc",
 ];
-
-/// Octal escapes (`\040` for a space) in mountinfo paths.
-fn unescape(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'\\'
-            && i + 3 < b.len()
-            && b[i + 1..i + 4].iter().all(|c| (b'0'..=b'7').contains(c))
-        {
-            out.push((b[i + 1] - b'0') * 64 + (b[i + 2] - b'0') * 8 + (b[i + 3] - b'0'));
-            i += 4;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
 
 /// runc's `CleanPath`: lexical clean; a relative path cannot escape upwards.
 pub fn clean_path(p: &str) -> String {

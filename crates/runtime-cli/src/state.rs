@@ -40,6 +40,17 @@ pub enum Status {
 }
 
 impl Status {
+    /// `start` is only for a created container; the others get runc's words.
+    pub fn check_startable(self, id: &str) -> Result<()> {
+        match self {
+            Status::Created => Ok(()),
+            Status::Stopped => bail!("cannot start a container that has stopped"),
+            Status::Running => bail!("cannot start an already running container"),
+            Status::Paused => bail!("cannot start a paused container"),
+            Status::Creating => bail!("container {id} is still being created"),
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Creating => "creating",

@@ -223,13 +223,7 @@ pub fn start(root: &Path, id: &str) -> Result<()> {
     let Some(st) = st else {
         bail!("container {id} is still being created")
     };
-    match st.status(&lock.dir) {
-        Status::Created => {}
-        Status::Stopped => bail!("cannot start a container that has stopped"),
-        Status::Running => bail!("cannot start an already running container"),
-        Status::Paused => bail!("cannot start a paused container"),
-        Status::Creating => bail!("container {id} is still being created"),
-    }
+    st.status(&lock.dir).check_startable(id)?;
     r.quiet(&["start", id])?;
     Ok(())
 }
